@@ -1,0 +1,50 @@
+"""One small tree of errors; each carries a hint a user can act on."""
+from __future__ import annotations
+
+
+class BriefbotError(Exception):
+    """Base error: message says what went wrong, hint says what the user can do."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message + (f" (hint: {self.hint})" if self.hint else "")
+
+
+class ConfigError(BriefbotError):
+    """The configuration is invalid; `problems` lists every `path: what is wrong`."""
+
+    def __init__(self, message: str, hint: str | None = None, problems: list[str] | None = None) -> None:
+        super().__init__(message, hint)
+        self.problems = problems or [message]
+
+
+class FetchError(BriefbotError):
+    """A source could not be fetched. `kind` lets the poller decide how to back off."""
+
+    def __init__(
+        self,
+        message: str,
+        hint: str | None = None,
+        *,
+        kind: str = "network",
+        status: int | None = None,
+        retry_after: float | None = None,
+        url: str | None = None,
+    ) -> None:
+        super().__init__(message, hint)
+        self.kind = kind  # blocked|timeout|too_large|http|network|redirects|not_found
+        self.status = status
+        self.retry_after = retry_after
+        self.url = url
+
+
+class FeedError(BriefbotError):
+    """Content could not be parsed as what was expected (a feed, a page)."""
+
+
+class StoreError(BriefbotError):
+    """The database could not be opened or migrated."""

@@ -1,0 +1,381 @@
+"""Storage: one SQLAlchemy Core implementation for SQLite (default) and PostgreSQL.
+
+The schema is versioned with Alembic and upgraded on open, so a new release never
+needs the database deleted. All writes happen on the caller's thread; fetching
+threads hand results back instead of writing themselves.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import Engine, create_engine, event, func, insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+
+from ..errors import StoreError
+from .schema import article_sources, articles, metadata, sources
+
+__all__ = ["Store", "SourceState", "ArticleIn", "StoredArticle", "metadata", "utcnow"]
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+Change = Literal["new", "updated", "unchanged"]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _to_db(dt: datetime | None) -> datetime | None:
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        return dt
+    return dt.astimezone(UTC).replace(tzinfo=None)
+
+
+def _from_db(dt: datetime | None) -> datetime | None:
+    return None if dt is None else dt.replace(tzinfo=UTC)
+
+
+@dataclass
+class SourceState:
+    id: int
+    name: str
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    last_fetch_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_status: str | None = None
+    last_error: str | None = None
+    consecutive_failures: int = 0
+    wait_until: datetime | None = None
+    next_due_at: datetime | None = None
+
+
+@dataclass
+class ArticleIn:
+    """What ingestion hands the store for one item."""
+
+    key: str
+    url: str | None
+    guid: str | None
+    title: str | None
+    summary: str | None
+    text: str
+    text_full: bool
+    entry_hash: str
+    content_hash: str
+    published: datetime | None = None
+
+
+@dataclass
+class StoredArticle:
+    id: int
+    key: str
+    url: str | None
+    title: str | None
+    summary: str | None
+    text: str
+    text_full: bool
+    published: datetime | None
+    first_seen: datetime
+    updated: datetime
+    version: int
+    sources: list[str] = field(default_factory=list)
+    analysis: dict[str, Any] | None = None
+    story_id: int | None = None
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")  # readers never block the poller's writes
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    try:
+        if url.startswith("sqlite"):
+            path = url.split(":///", 1)[1] if ":///" in url else ""
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args={"timeout": 30})
+            event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = create_engine(url, pool_pre_ping=True)
+    except ModuleNotFoundError as e:
+        raise StoreError(
+            f"the database driver for {url.split(':', 1)[0]} is not installed ({e.name})",
+            hint="for PostgreSQL: pip install 'briefbot[postgres]'",
+        ) from None
+    except SQLAlchemyError as e:
+        raise StoreError(f"invalid database URL: {e}") from None
+    return engine
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema up to `revision` (Alembic), inside one transaction."""
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without its password, for error messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL: show only its scheme
+        return url.split(":", 1)[0] + ":…"
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str, *, upgrade: bool = True) -> Store:
+        engine = make_engine(url)
+        try:
+            if upgrade:
+                migrate(engine)
+        except OperationalError as e:
+            raise StoreError(
+                f"cannot open database {_safe_url(url)}: {str(e.orig).strip().splitlines()[0]}",
+                hint="check the `database:` key in the config and that the server is running",
+            ) from None
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- sources -----------------------------------------------------------------
+    def sync_sources(self, configured: Iterable[tuple[str, str]], now: datetime | None = None) -> None:
+        """Make the sources table hold every configured (name, url); a changed URL resets its HTTP cache."""
+        now = _to_db(now or utcnow())
+        with self.engine.begin() as conn:
+            existing = {r.name: r for r in conn.execute(select(sources.c.name, sources.c.url, sources.c.id))}
+            for name, url in configured:
+                row = existing.get(name)
+                if row is None:
+                    conn.execute(insert(sources).values(name=name, url=url, created_at=now))
+                elif row.url != url:
+                    conn.execute(
+                        update(sources)
+                        .where(sources.c.id == row.id)
+                        .values(url=url, etag=None, last_modified=None, consecutive_failures=0, wait_until=None)
+                    )
+
+    def sources(self, names: Sequence[str] | None = None) -> list[SourceState]:
+        q = select(sources).order_by(sources.c.name)
+        if names is not None:
+            q = q.where(sources.c.name.in_(list(names)))
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).mappings().all()
+        out = []
+        for r in rows:
+            d = {k: r[k] for k in SourceState.__dataclass_fields__}
+            for k in ("last_fetch_at", "last_success_at", "wait_until", "next_due_at"):
+                d[k] = _from_db(d[k])
+            out.append(SourceState(**d))
+        return out
+
+    def source(self, name: str) -> SourceState:
+        found = self.sources([name])
+        if not found:
+            raise KeyError(name)
+        return found[0]
+
+    def record_success(
+        self,
+        source_id: int,
+        *,
+        now: datetime,
+        status: str,
+        next_due: datetime,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> None:
+        values: dict[str, Any] = dict(
+            last_fetch_at=_to_db(now),
+            last_success_at=_to_db(now),
+            last_status=status,
+            last_error=None,
+            consecutive_failures=0,
+            wait_until=None,
+            next_due_at=_to_db(next_due),
+        )
+        if status != "not_modified":
+            # a 200 without validators must clear old ones, or the next poll sends stale ones
+            values.update(etag=etag, last_modified=last_modified)
+        with self.engine.begin() as conn:
+            conn.execute(update(sources).where(sources.c.id == source_id).values(**values))
+
+    def record_failure(
+        self, source_id: int, *, now: datetime, error: str, wait_until: datetime | None, next_due: datetime
+    ) -> int:
+        """Store the error and bump the failure count; returns the new count."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(sources)
+                .where(sources.c.id == source_id)
+                .values(
+                    last_fetch_at=_to_db(now),
+                    last_status="error",
+                    last_error=error[:2000],
+                    consecutive_failures=sources.c.consecutive_failures + 1,
+                    wait_until=_to_db(wait_until),
+                    next_due_at=_to_db(next_due),
+                )
+            )
+            return int(
+                conn.execute(select(sources.c.consecutive_failures).where(sources.c.id == source_id)).scalar_one()
+            )
+
+    # -- articles ----------------------------------------------------------------
+    def known_entry_hash(self, key: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(articles.c.entry_hash).where(articles.c.key == key)).scalar_one_or_none()
+
+    def upsert_article(self, source_id: int, item: ArticleIn, now: datetime | None = None) -> tuple[Change, int]:
+        """Insert a new article, update an edited one, or note that another source carries it too.
+
+        An article is identified by its key alone: the same item in two feeds is one row,
+        and an edited item (same key, new content) is an update, never a second article.
+        """
+        now_db = _to_db(now or utcnow())
+        for _attempt in range(2):
+            with self.engine.begin() as conn:
+                row = conn.execute(
+                    select(articles.c.id, articles.c.entry_hash, articles.c.content_hash, articles.c.text_full)
+                    .where(articles.c.key == item.key)
+                ).first()
+                if row is None:
+                    try:
+                        with conn.begin_nested():
+                            aid = conn.execute(
+                                insert(articles)
+                                .values(
+                                    key=item.key, url=item.url, guid=item.guid, title=item.title,
+                                    summary=item.summary, text=item.text, text_full=item.text_full,
+                                    entry_hash=item.entry_hash, content_hash=item.content_hash,
+                                    published_at=_to_db(item.published), first_seen_at=now_db,
+                                    updated_at=now_db, version=1, source_id=source_id,
+                                )
+                                .returning(articles.c.id)
+                            ).scalar_one()
+                    except IntegrityError:
+                        continue  # another process inserted it first: go round and update instead
+                    self._link_source(conn, aid, source_id, now_db)
+                    return "new", aid
+                aid = row.id
+                self._link_source(conn, aid, source_id, now_db)
+                if row.content_hash == item.content_hash:
+                    if row.entry_hash != item.entry_hash:
+                        conn.execute(update(articles).where(articles.c.id == aid).values(entry_hash=item.entry_hash))
+                    return "unchanged", aid
+                if row.text_full and not item.text_full and row.entry_hash == item.entry_hash:
+                    return "unchanged", aid  # never replace full text with a feed's summary of the same item
+                conn.execute(
+                    update(articles)
+                    .where(articles.c.id == aid)
+                    .values(
+                        url=item.url, title=item.title, summary=item.summary, text=item.text,
+                        text_full=item.text_full, entry_hash=item.entry_hash, content_hash=item.content_hash,
+                        published_at=_to_db(item.published) if item.published else articles.c.published_at,
+                        updated_at=now_db, version=articles.c.version + 1, analysis=None, analysis_hash=None,
+                    )
+                )
+                return "updated", aid
+        raise StoreError(f"could not store article {item.key}: it kept conflicting with a concurrent writer")
+
+    @staticmethod
+    def _link_source(conn: Any, article_id: int, source_id: int, now_db: datetime | None) -> None:
+        exists = conn.execute(
+            select(article_sources.c.article_id).where(
+                article_sources.c.article_id == article_id, article_sources.c.source_id == source_id
+            )
+        ).first()
+        if exists is None:
+            try:
+                with conn.begin_nested():
+                    conn.execute(
+                        insert(article_sources).values(article_id=article_id, source_id=source_id, first_seen_at=now_db)
+                    )
+            except IntegrityError:
+                pass  # linked concurrently: the link is what we wanted
+
+    def articles(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        ids: Sequence[int] | None = None,
+        limit: int | None = None,
+    ) -> list[StoredArticle]:
+        """Articles that arrived in [since, until), newest first, with the names of sources carrying them."""
+        q = select(articles).order_by(articles.c.first_seen_at.desc(), articles.c.id.desc())
+        if since is not None:
+            q = q.where(articles.c.first_seen_at >= _to_db(since))
+        if until is not None:
+            q = q.where(articles.c.first_seen_at < _to_db(until))
+        if ids is not None:
+            q = q.where(articles.c.id.in_(list(ids)))
+        if limit is not None:
+            q = q.limit(limit)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).mappings().all()
+            names: dict[int, list[str]] = {}
+            if rows:
+                link = (
+                    select(article_sources.c.article_id, sources.c.name)
+                    .join(sources, sources.c.id == article_sources.c.source_id)
+                    .where(article_sources.c.article_id.in_([r["id"] for r in rows]))
+                    .order_by(article_sources.c.first_seen_at, sources.c.name)
+                )
+                for aid, name in conn.execute(link):
+                    names.setdefault(aid, []).append(name)
+        return [
+            StoredArticle(
+                id=r["id"], key=r["key"], url=r["url"], title=r["title"], summary=r["summary"], text=r["text"],
+                text_full=bool(r["text_full"]), published=_from_db(r["published_at"]),
+                first_seen=_from_db(r["first_seen_at"]) or utcnow(), updated=_from_db(r["updated_at"]) or utcnow(),
+                version=r["version"], sources=names.get(r["id"], []),
+                analysis=json.loads(r["analysis"]) if r["analysis"] else None, story_id=r["story_id"],
+            )
+            for r in rows
+        ]
+
+    def count_articles(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(articles)).scalar_one())
+
+    def set_analysis(self, article_id: int, analysis: dict[str, Any], content_hash: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(articles)
+                .where(articles.c.id == article_id)
+                .values(analysis=json.dumps(analysis, ensure_ascii=False), analysis_hash=content_hash)
+            )

@@ -1,0 +1,81 @@
+"""The current schema as SQLAlchemy Core tables.
+
+Migrations under ``migrations/versions`` build exactly this; a test compares the
+two so a change here without a migration fails loudly.
+"""
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# Datetimes are stored as naive UTC: SQLite has no time zones, and one rule for both
+# backends keeps comparisons right. The store converts at its edges.
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("url", Text, nullable=False),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("last_fetch_at", DateTime),
+    Column("last_success_at", DateTime),
+    Column("last_status", String(20)),
+    Column("last_error", Text),
+    Column("consecutive_failures", Integer, nullable=False, server_default="0"),
+    Column("wait_until", DateTime),
+    Column("next_due_at", DateTime),
+    Column("created_at", DateTime, nullable=False),
+)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(2048), nullable=False, unique=True),
+    Column("url", Text),
+    Column("guid", Text),
+    Column("title", Text),
+    Column("summary", Text),
+    Column("text", Text, nullable=False, server_default=""),
+    Column("text_full", Boolean, nullable=False, server_default="0"),
+    Column("entry_hash", String(64), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("published_at", DateTime),
+    Column("first_seen_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="SET NULL")),
+    Column("analysis", Text),
+    Column("analysis_hash", String(64)),
+    Column("story_id", Integer),
+    Index("ix_articles_first_seen_at", "first_seen_at"),
+    Index("ix_articles_story_id", "story_id"),
+)
+
+article_sources = Table(
+    "article_sources",
+    metadata,
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True),
+    Column("first_seen_at", DateTime, nullable=False),
+)

@@ -1,0 +1,173 @@
+"""The store's behaviour, run against SQLite and the PostgreSQL this machine runs."""
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+
+from briefbot.store import ArticleIn, Store, current_revision, make_engine, metadata, migrate
+
+PG_URL = os.environ.get("BRIEFBOT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _pg_reason() -> str | None:
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        return "psycopg is not installed (pip install 'briefbot[postgres]')"
+    try:
+        eng = create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with eng.connect() as conn:
+            conn.execute(text("select 1"))
+        eng.dispose()
+    except Exception as e:  # noqa: BLE001
+        return f"no PostgreSQL reachable at {PG_URL} ({type(e).__name__}); set BRIEFBOT_TEST_PG to test it"
+    return None
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh empty database: a SQLite file, or a private schema in PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'bb.db'}"
+        return
+    reason = _pg_reason()
+    if reason:
+        pytest.skip(reason)
+    schema = f"bbtest_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in PG_URL else "?"
+    try:
+        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    s = Store.open(db_url)
+    yield s
+    s.close()
+
+
+def item(key: str = "https://news.example/a", text: str = "Body text.", title: str = "Title", **kw: object) -> ArticleIn:
+    base = dict(url=key, guid=None, title=title, summary=None, text=text, text_full=True,
+                entry_hash="e-" + text, content_hash="c-" + title + text, published=None)
+    base.update(kw)
+    return ArticleIn(key=key, **base)  # type: ignore[arg-type]
+
+
+def test_migrated_schema_matches_code(db_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    eng = make_engine(db_url)
+    migrate(eng)
+    with eng.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), metadata)
+    eng.dispose()
+    assert diff == []
+
+
+def test_migrations_are_versioned_and_idempotent(db_url: str) -> None:
+    eng = make_engine(db_url)
+    migrate(eng, "0001")
+    assert current_revision(eng) == "0001"
+    migrate(eng)  # again: nothing to do, nothing lost
+    migrate(eng)
+    assert set(inspect(eng).get_table_names()) >= {"sources", "articles", "article_sources", "alembic_version"}
+    eng.dispose()
+
+
+def test_same_article_in_two_sources_is_one_row(store: Store) -> None:
+    store.sync_sources([("Wire A", "http://a/feed"), ("Wire B", "http://b/feed")])
+    a, b = store.source("Wire A"), store.source("Wire B")
+    assert store.upsert_article(a.id, item())[0] == "new"
+    assert store.upsert_article(b.id, item())[0] == "unchanged"
+    arts = store.articles()
+    assert len(arts) == 1 and arts[0].sources == ["Wire A", "Wire B"]
+
+
+def test_edit_is_an_update_not_a_new_article(store: Store) -> None:
+    store.sync_sources([("A", "http://a/feed")])
+    sid = store.source("A").id
+    change, aid = store.upsert_article(sid, item(text="First version."))
+    change2, aid2 = store.upsert_article(sid, item(text="Corrected version."))
+    assert (change, change2) == ("new", "updated") and aid == aid2
+    [art] = store.articles()
+    assert art.text == "Corrected version." and art.version == 2
+
+
+def test_summary_never_replaces_full_text(store: Store) -> None:
+    store.sync_sources([("A", "http://a/feed")])
+    sid = store.source("A").id
+    store.upsert_article(sid, item(text="The whole article, long.", entry_hash="same"))
+    change, _ = store.upsert_article(sid, item(text="Short teaser", text_full=False, entry_hash="same"))
+    assert change == "unchanged"
+    assert store.articles()[0].text == "The whole article, long."
+
+
+def test_window_and_timezones(store: Store) -> None:
+    store.sync_sources([("A", "http://a/feed")])
+    sid = store.source("A").id
+    t0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    store.upsert_article(sid, item("https://n.example/old"), now=t0)
+    store.upsert_article(sid, item("https://n.example/new"), now=t0 + timedelta(days=2))
+    recent = store.articles(since=t0 + timedelta(days=1))
+    assert [a.key for a in recent] == ["https://n.example/new"]
+    assert recent[0].first_seen == t0 + timedelta(days=2)
+    assert recent[0].first_seen.tzinfo is not None
+
+
+def test_source_failures_and_recovery(store: Store) -> None:
+    store.sync_sources([("A", "http://a/feed")])
+    st = store.source("A")
+    now = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
+    assert store.record_failure(st.id, now=now, error="boom", wait_until=now, next_due=now) == 1
+    assert store.record_failure(st.id, now=now, error="boom again", wait_until=now, next_due=now) == 2
+    st = store.source("A")
+    assert st.last_error == "boom again" and st.consecutive_failures == 2 and st.last_status == "error"
+    store.record_success(st.id, now=now, status="ok", next_due=now, etag='"v1"', last_modified="x")
+    st = store.source("A")
+    assert st.consecutive_failures == 0 and st.last_error is None and st.etag == '"v1"'
+    store.record_success(st.id, now=now, status="not_modified", next_due=now)
+    assert store.source("A").etag == '"v1"'  # a 304 keeps the validators
+
+
+def test_changed_source_url_resets_http_cache(store: Store) -> None:
+    store.sync_sources([("A", "http://a/feed")])
+    st = store.source("A")
+    store.record_success(st.id, now=datetime.now(UTC), status="ok", next_due=datetime.now(UTC), etag='"v1"')
+    store.sync_sources([("A", "http://a/new-feed")])
+    st = store.source("A")
+    assert st.url == "http://a/new-feed" and st.etag is None
+
+
+def test_analysis_round_trip_and_reset_on_edit(store: Store) -> None:
+    store.sync_sources([("A", "http://a/feed")])
+    sid = store.source("A").id
+    _, aid = store.upsert_article(sid, item(text="v1"))
+    store.set_analysis(aid, {"actors": [{"name": "Zoë Ngata"}]}, "c")
+    assert store.articles()[0].analysis == {"actors": [{"name": "Zoë Ngata"}]}
+    store.upsert_article(sid, item(text="v2"))
+    assert store.articles()[0].analysis is None  # an edit must be analysed again
+
+
+def test_bad_database_url_is_a_clear_error(tmp_path: Path) -> None:
+    from briefbot.errors import StoreError
+
+    with pytest.raises(StoreError, match="cannot open database postgresql"):
+        Store.open("postgresql+psycopg://nobody:secretpw@127.0.0.1:1/none?connect_timeout=2")
+    try:
+        Store.open("postgresql+psycopg://nobody:secretpw@127.0.0.1:1/none?connect_timeout=2")
+    except StoreError as e:
+        assert "secretpw" not in str(e)
