@@ -255,52 +255,94 @@ class Store:
             )
 
     # -- articles ----------------------------------------------------------------
-    def known_entry_hash(self, key: str) -> str | None:
+    def known_entry_hashes(self, keys: Sequence[str]) -> dict[str, str]:
+        """Entry hashes of the keys already stored, so unchanged entries skip all further work."""
+        out: dict[str, str] = {}
+        keys = list(keys)
         with self.engine.connect() as conn:
-            return conn.execute(select(articles.c.entry_hash).where(articles.c.key == key)).scalar_one_or_none()
+            for i in range(0, len(keys), 500):
+                q = select(articles.c.key, articles.c.entry_hash).where(articles.c.key.in_(keys[i:i + 500]))
+                out.update({k: h for k, h in conn.execute(q)})
+        return out
+
+    def link_sources(self, source_id: int, keys: Sequence[str], now: datetime | None = None) -> int:
+        """Record that this source carries these already-stored articles; returns how many were found."""
+        if not keys:
+            return 0
+        now_db = _to_db(now or utcnow())
+        with self.engine.begin() as conn:
+            ids = [r.id for r in self._ids_by_key(conn, keys).values()]
+            self._link_sources(conn, ids, source_id, now_db)
+        return len(ids)
 
     def upsert_article(self, source_id: int, item: ArticleIn, now: datetime | None = None) -> tuple[Change, int]:
-        """Insert a new article, update an edited one, or note that another source carries it too.
+        return self.upsert_articles(source_id, [item], now)[0]
+
+    def upsert_articles(
+        self, source_id: int, items: Sequence[ArticleIn], now: datetime | None = None
+    ) -> list[tuple[Change, int]]:
+        """Insert new articles, update edited ones, note that another source carries them too.
 
         An article is identified by its key alone: the same item in two feeds is one row,
         and an edited item (same key, new content) is an update, never a second article.
+        Set-based and in one transaction: a feed's items cost a handful of statements, not
+        a few per item (measured: per-row upserts were 80% of a first poll).
         """
         now_db = _to_db(now or utcnow())
-        for _attempt in range(2):
-            with self.engine.begin() as conn:
-                row = conn.execute(
-                    select(articles.c.id, articles.c.entry_hash, articles.c.content_hash, articles.c.text_full)
-                    .where(articles.c.key == item.key)
-                ).first()
-                if row is None:
-                    try:
-                        with conn.begin_nested():
-                            aid = conn.execute(
-                                insert(articles)
-                                .values(
-                                    key=item.key, url=item.url, guid=item.guid, title=item.title,
-                                    summary=item.summary, text=item.text, text_full=item.text_full,
-                                    entry_hash=item.entry_hash, content_hash=item.content_hash,
-                                    published_at=_to_db(item.published), first_seen_at=now_db,
-                                    updated_at=now_db, version=1, source_id=source_id,
-                                )
-                                .returning(articles.c.id)
-                            ).scalar_one()
-                    except IntegrityError:
-                        continue  # another process inserted it first: go round and update instead
-                    self._link_source(conn, aid, source_id, now_db)
-                    return "new", aid
-                aid = row.id
-                self._link_source(conn, aid, source_id, now_db)
-                if row.content_hash == item.content_hash:
-                    if row.entry_hash != item.entry_hash:
-                        conn.execute(update(articles).where(articles.c.id == aid).values(entry_hash=item.entry_hash))
-                    return "unchanged", aid
-                if row.text_full and not item.text_full and row.entry_hash == item.entry_hash:
-                    return "unchanged", aid  # never replace full text with a feed's summary of the same item
+        for _attempt in range(3):
+            try:
+                with self.engine.begin() as conn:
+                    return self._upsert_batch(conn, source_id, items, now_db)
+            except IntegrityError:
+                continue  # another process inserted one of these first: go round, it is an update now
+        raise StoreError(f"could not store {len(items)} articles: they kept conflicting with a concurrent writer")
+
+    @staticmethod
+    def _ids_by_key(conn: Any, keys: Sequence[str], *cols: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for i in range(0, len(keys), 500):
+            q = select(articles.c.id, articles.c.key, *cols).where(articles.c.key.in_(list(keys[i:i + 500])))
+            out.update({r.key: r for r in conn.execute(q)})
+        return out
+
+    def _upsert_batch(
+        self, conn: Any, source_id: int, items: Sequence[ArticleIn], now_db: datetime | None
+    ) -> list[tuple[Change, int]]:
+        latest = {item.key: item for item in items}  # a feed listing an item twice: the last one wins
+        existing = self._ids_by_key(
+            conn, list(latest), articles.c.entry_hash, articles.c.content_hash, articles.c.text_full
+        )
+        changes: dict[str, Change] = {}
+        fresh = [item for key, item in latest.items() if key not in existing]
+        if fresh:
+            conn.execute(
+                insert(articles),
+                [
+                    dict(
+                        key=item.key, url=item.url, guid=item.guid, title=item.title, summary=item.summary,
+                        text=item.text, text_full=item.text_full, entry_hash=item.entry_hash,
+                        content_hash=item.content_hash, published_at=_to_db(item.published),
+                        first_seen_at=now_db, updated_at=now_db, version=1, source_id=source_id,
+                    )
+                    for item in fresh
+                ],
+            )
+            existing.update(self._ids_by_key(conn, [item.key for item in fresh]))
+            changes.update({item.key: "new" for item in fresh})
+        for key, item in latest.items():
+            if key in changes:
+                continue
+            row = existing[key]
+            if row.content_hash == item.content_hash:
+                if row.entry_hash != item.entry_hash:
+                    conn.execute(update(articles).where(articles.c.id == row.id).values(entry_hash=item.entry_hash))
+                changes[key] = "unchanged"
+            elif row.text_full and not item.text_full and row.entry_hash == item.entry_hash:
+                changes[key] = "unchanged"  # never replace full text with a feed's summary of the same item
+            else:
                 conn.execute(
                     update(articles)
-                    .where(articles.c.id == aid)
+                    .where(articles.c.id == row.id)
                     .values(
                         url=item.url, title=item.title, summary=item.summary, text=item.text,
                         text_full=item.text_full, entry_hash=item.entry_hash, content_hash=item.content_hash,
@@ -308,24 +350,25 @@ class Store:
                         updated_at=now_db, version=articles.c.version + 1, analysis=None, analysis_hash=None,
                     )
                 )
-                return "updated", aid
-        raise StoreError(f"could not store article {item.key}: it kept conflicting with a concurrent writer")
+                changes[key] = "updated"
+        ids = {key: existing[key].id for key in latest}
+        self._link_sources(conn, list(ids.values()), source_id, now_db)
+        return [(changes[item.key], ids[item.key]) for item in items]
 
     @staticmethod
-    def _link_source(conn: Any, article_id: int, source_id: int, now_db: datetime | None) -> None:
-        exists = conn.execute(
-            select(article_sources.c.article_id).where(
-                article_sources.c.article_id == article_id, article_sources.c.source_id == source_id
+    def _link_sources(conn: Any, article_ids: list[int], source_id: int, now_db: datetime | None) -> None:
+        linked: set[int] = set()
+        for i in range(0, len(article_ids), 500):
+            q = select(article_sources.c.article_id).where(
+                article_sources.c.source_id == source_id, article_sources.c.article_id.in_(article_ids[i:i + 500])
             )
-        ).first()
-        if exists is None:
-            try:
-                with conn.begin_nested():
-                    conn.execute(
-                        insert(article_sources).values(article_id=article_id, source_id=source_id, first_seen_at=now_db)
-                    )
-            except IntegrityError:
-                pass  # linked concurrently: the link is what we wanted
+            linked.update(r[0] for r in conn.execute(q))
+        missing = sorted(set(article_ids) - linked)
+        if missing:
+            conn.execute(
+                insert(article_sources),
+                [dict(article_id=aid, source_id=source_id, first_seen_at=now_db) for aid in missing],
+            )
 
     def articles(
         self,

@@ -1,0 +1,76 @@
+"""On-demand briefs: stored articles in a window, grouped into stories, as plain data.
+
+The dict built here is the brief's JSON shape and the context every template
+renders, so the terminal, Slack and email all show the same brief.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from .match import compile_query
+from .store import StoredArticle, Store
+
+_SENTENCE_END = re.compile(r'(?<=[.!?])["\u201d\u2019]?\s+(?=["\u201c\u2018]?[A-Z0-9])')
+
+
+def first_sentences(text: str, n: int = 3) -> list[str]:
+    """A fallback summary for articles the analyser has not seen yet."""
+    flat = re.sub(r"\s+", " ", text).strip()
+    return [s for s in _SENTENCE_END.split(flat) if s][:n]
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.isoformat(timespec="seconds") if dt else None
+
+
+@dataclass
+class BriefRequest:
+    query: str | None
+    since: datetime
+    until: datetime
+
+
+def searchable_text(a: StoredArticle) -> str:
+    return f"{a.title or ''}\n{a.text}"
+
+
+def build_brief(store: Store, req: BriefRequest) -> dict[str, Any]:
+    """Articles that arrived in the window and match the query, one story per event."""
+    match = compile_query(req.query)
+    found = [a for a in store.articles(since=req.since, until=req.until) if match(searchable_text(a))]
+    groups: dict[Any, list[StoredArticle]] = {}
+    for a in found:
+        groups.setdefault(("story", a.story_id) if a.story_id is not None else ("article", a.id), []).append(a)
+    stories = [story_dict(arts) for arts in groups.values()]
+    stories.sort(key=lambda s: s["published"] or "", reverse=True)
+    return {"query": req.query, "since": _iso(req.since), "until": _iso(req.until), "stories": stories}
+
+
+def story_dict(arts: list[StoredArticle]) -> dict[str, Any]:
+    """One story from its articles: the earliest is the lead, the others "also reported by"."""
+    arts = sorted(arts, key=lambda a: (a.published or a.first_seen, a.id))
+    lead = arts[0]
+    analysis = lead.analysis or {}
+    outlets: list[str] = []
+    for a in arts:
+        for s in a.sources:
+            if s not in outlets:
+                outlets.append(s)
+    return {
+        "title": lead.title or "(untitled)",
+        "url": lead.url,
+        "published": _iso(lead.published or lead.first_seen),
+        "sources": outlets,
+        "articles": [
+            {"title": a.title, "url": a.url, "source": a.sources[0] if a.sources else None,
+             "published": _iso(a.published or a.first_seen), "full_text": a.text_full}
+            for a in arts
+        ],
+        "key_points": list(analysis.get("key_points") or first_sentences(lead.text)),
+        "actors": list(analysis.get("actors") or []),
+        "quotes": list(analysis.get("quotes") or []),
+        "positions": list(analysis.get("positions") or []),
+    }
