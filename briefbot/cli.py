@@ -46,7 +46,7 @@ _redact = _Redact()
 def _console(stderr: bool = False) -> Console:
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
 def _die(err: BriefbotError, code: int = 2) -> NoReturn:
@@ -178,9 +178,10 @@ def _ago(dt: datetime | None, now: datetime) -> str:
 @click.option("--due", is_flag=True, help="Only sources whose interval has passed (as the scheduler does).")
 @click.option("--force", is_flag=True, help="Also poll sources that are backing off or were asked to wait.")
 @click.option("--source", "names", multiple=True, metavar="NAME", help="Only this source (repeatable).")
+@click.option("--no-analyse", "no_analyse", is_flag=True, help="Store articles without analysing them now.")
 @click.pass_obj
-def fetch(obj: Ctx, due: bool, force: bool, names: tuple[str, ...]) -> None:
-    """Poll every source once, now, and store what is new.
+def fetch(obj: Ctx, due: bool, force: bool, names: tuple[str, ...], no_analyse: bool) -> None:
+    """Poll every source once, now, store what is new, and analyse it.
 
     Exits 1 when any source failed (its error is stored and shown by `briefbot sources`).
     """
@@ -233,6 +234,22 @@ def fetch(obj: Ctx, due: bool, force: bool, names: tuple[str, ...]) -> None:
         f"{t['new']} new, {t['updated']} updated, {t['unchanged']} unchanged; "
         f"{len(report.failed)} of {len(report.sources)} sources failed"
     )
+    if not no_analyse:
+        from .jobs import analyse_pending
+
+        progress = Progress(
+            TextColumn("[bold]analysing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=err, transient=True, disable=not err.is_terminal,
+        )
+        task = progress.add_task("", total=0)
+        with progress:
+            analysed = analyse_pending(
+                obj.store,
+                on_start=lambda n: progress.update(task, total=n),
+                on_done=lambda n: progress.update(task, advance=n),
+            )
+        if analysed:
+            out.print(f"{analysed} articles analysed")
     if report.failed:
         raise SystemExit(1)
 

@@ -156,10 +156,15 @@ def test_analysis_round_trip_and_reset_on_edit(store: Store) -> None:
     store.sync_sources([("A", "http://a/feed")])
     sid = store.source("A").id
     _, aid = store.upsert_article(sid, item(text="v1"))
-    store.set_analysis(aid, {"actors": [{"name": "Zoë Ngata"}]}, "c")
+    [art] = store.articles_needing_analysis()
+    store.set_analysis(aid, {"actors": [{"name": "Zoë Ngata"}]}, art.content_hash)
     assert store.articles()[0].analysis == {"actors": [{"name": "Zoë Ngata"}]}
+    assert store.articles_needing_analysis() == []
     store.upsert_article(sid, item(text="v2"))
     assert store.articles()[0].analysis is None  # an edit must be analysed again
+    store.set_analysis(aid, {"stale": True}, art.content_hash)  # analysis of v1 finishing late
+    assert store.articles()[0].analysis is None
+    assert [a.id for a in store.articles_needing_analysis()] == [aid]
 
 
 def test_bad_database_url_is_a_clear_error(tmp_path: Path) -> None:

@@ -89,6 +89,7 @@ class StoredArticle:
     sources: list[str] = field(default_factory=list)
     analysis: dict[str, Any] | None = None
     story_id: int | None = None
+    content_hash: str = ""
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -377,6 +378,7 @@ class Store:
         until: datetime | None = None,
         ids: Sequence[int] | None = None,
         limit: int | None = None,
+        unanalysed: bool = False,
     ) -> list[StoredArticle]:
         """Articles that arrived in [since, until), newest first, with the names of sources carrying them."""
         q = select(articles).order_by(articles.c.first_seen_at.desc(), articles.c.id.desc())
@@ -386,6 +388,8 @@ class Store:
             q = q.where(articles.c.first_seen_at < _to_db(until))
         if ids is not None:
             q = q.where(articles.c.id.in_(list(ids)))
+        if unanalysed:
+            q = q.where(articles.c.analysis.is_(None))
         if limit is not None:
             q = q.limit(limit)
         with self.engine.connect() as conn:
@@ -407,18 +411,23 @@ class Store:
                 first_seen=_from_db(r["first_seen_at"]) or utcnow(), updated=_from_db(r["updated_at"]) or utcnow(),
                 version=r["version"], sources=names.get(r["id"], []),
                 analysis=json.loads(r["analysis"]) if r["analysis"] else None, story_id=r["story_id"],
+                content_hash=r["content_hash"],
             )
             for r in rows
         ]
+
+    def articles_needing_analysis(self, limit: int | None = None) -> list[StoredArticle]:
+        return self.articles(unanalysed=True, limit=limit)
 
     def count_articles(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(articles)).scalar_one())
 
     def set_analysis(self, article_id: int, analysis: dict[str, Any], content_hash: str) -> None:
+        """Store an analysis, unless the article was edited meanwhile (then it waits for its next turn)."""
         with self.engine.begin() as conn:
             conn.execute(
                 update(articles)
-                .where(articles.c.id == article_id)
+                .where(articles.c.id == article_id, articles.c.content_hash == content_hash)
                 .values(analysis=json.dumps(analysis, ensure_ascii=False), analysis_hash=content_hash)
             )

@@ -1,0 +1,129 @@
+"""The commands as a user runs them, on a copy of the bundled samples."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from briefbot.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Path:
+    """The repository's demo config and samples, in a scratch folder with its own database."""
+    shutil.copytree(ROOT / "samples", tmp_path / "samples")
+    shutil.copy(ROOT / "config.yaml", tmp_path / "config.yaml")
+    return tmp_path / "config.yaml"
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_demo_fetch_then_brief(demo: Path) -> None:
+    code, out, _ = run("--config", str(demo), "fetch")
+    assert code == 0, out
+    assert "12 new, 0 updated" in out and "0 of 4 sources failed" in out
+    code, out, _ = run("--config", str(demo), "fetch")
+    assert code == 0 and "0 new, 0 updated, 13 unchanged" in out
+    code, out, _ = run("--config", str(demo), "brief", "--format", "json")
+    data = json.loads(out)
+    assert set(data) == {"query", "since", "until", "stories"}
+    assert len(data["stories"]) == 12
+    story = data["stories"][0]
+    assert set(story) >= {"title", "url", "published", "sources", "articles", "key_points", "actors", "quotes",
+                          "positions"}
+    assert set(story["articles"][0]) >= {"title", "url", "source", "published"}
+    wire = [s for s in data["stories"] if "grid talks extended" in s["title"]]
+    assert len(wire) == 1 and sorted(wire[0]["sources"]) == ["Harbourline Courier", "Lodestar Wire"]
+
+
+def test_brief_query_and_markdown(demo: Path) -> None:
+    run("--config", str(demo), "fetch")
+    code, out, _ = run("--config", str(demo), "brief", "heater*", "--format", "json")
+    titles = [s["title"] for s in json.loads(out)["stories"]]
+    assert titles and all("heater" in t.lower() for t in titles)
+    code, out, _ = run("--config", str(demo), "brief", "gdansk")  # accent-insensitive: "Gdańsk"
+    assert code == 0 and out.startswith("# Brief: gdansk") and "Gdańsk yard wins" in out
+    code, out, _ = run("--config", str(demo), "brief", "nothing-matches-this", "--since", "2h")
+    assert code == 0 and "Nothing new in this window." in out
+    code, _, err = run("--config", str(demo), "brief", "--since", "soonish")
+    assert code == 2 and "expected a duration" in err
+
+
+def test_edited_item_is_reported_as_updated(demo: Path) -> None:
+    run("--config", str(demo), "fetch")
+    text = demo.read_text().replace("samples/feeds/northgate-clarion.atom.xml", "samples/updates/northgate-clarion.atom.xml")
+    demo.write_text(text)
+    code, out, _ = run("--config", str(demo), "fetch", "--source", "Northgate Clarion")
+    assert code == 0 and "0 new, 1 updated" in out
+
+
+def test_check_reports_problems_with_paths(tmp_path: Path) -> None:
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text("sources:\n  - name: a\n    url: missing.xml\n    interval: fast\n")
+    code, _, err = run("--config", str(cfg), "check")
+    assert code == 2 and "sources[0].interval: expected a duration" in err
+    cfg.write_text("sources:\n  - name: a\n    url: missing.xml\n")
+    code, _, err = run("--config", str(cfg), "check")
+    assert code == 2 and "sources[0].url:" in err and "does not exist" in err
+
+
+def test_check_ok_and_env_config(demo: Path) -> None:
+    code, out, _ = run("check", env={"BRIEFBOT_CONFIG": str(demo)})
+    assert code == 0 and "is valid: 4 sources" in out
+
+
+def test_missing_env_var_is_named_not_leaked(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("slack: {token: ${BB_CLI_UNSET_TOKEN}}\n")
+    code, _, err = run("--config", str(cfg), "fetch", env={"BB_CLI_UNSET_TOKEN": ""})
+    assert code == 2 and "BB_CLI_UNSET_TOKEN is not set" in err
+
+
+def test_failed_source_is_shown_and_exit_status_says_so(demo: Path, tmp_path: Path) -> None:
+    (tmp_path / "broken.xml").write_text("<rss><channel><item>never closed")
+    demo.write_text(demo.read_text().replace("sources:\n", "sources:\n  - name: Broken\n    url: broken.xml\n", 1))
+    code, out, _ = run("--config", str(demo), "fetch")
+    assert code == 1 and "12 new" in out and "1 of 5 sources failed" in out
+    code, out, _ = run("--config", str(demo), "sources", "--format", "json")
+    rows = {r["name"]: r for r in json.loads(out)}
+    assert rows["Broken"]["consecutive_failures"] == 1 and rows["Broken"]["last_error"]
+    assert rows["Lodestar Wire"]["last_error"] is None
+
+
+def test_unknown_source_name(demo: Path) -> None:
+    code, _, err = run("--config", str(demo), "fetch", "--source", "Nope")
+    assert code == 2 and "no source named 'Nope'" in err
+
+
+def test_help_is_light() -> None:
+    """`briefbot --help` must not pay for spaCy, SQLAlchemy or trafilatura."""
+    code = (
+        "import sys; from click.testing import CliRunner; from briefbot.cli import main; "
+        "r = CliRunner().invoke(main, ['--help']); assert r.exit_code == 0, r.output; "
+        "heavy = [m for m in ('spacy', 'sqlalchemy', 'trafilatura', 'feedparser', 'httpx') if m in sys.modules]; "
+        "print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_every_command_has_help() -> None:
+    for cmd in ("fetch", "sources", "brief", "check", "analyze"):
+        code, out, _ = run(cmd, "--help")
+        assert code == 0 and "Usage:" in out
+
+
+def test_default_templates_are_found() -> None:
+    from briefbot.render import default_templates_dir
+
+    assert (default_templates_dir() / "brief.md.j2").is_file()
