@@ -127,3 +127,26 @@ def test_default_templates_are_found() -> None:
     from briefbot.render import default_templates_dir
 
     assert (default_templates_dir() / "brief.md.j2").is_file()
+
+
+def test_secrets_are_redacted_from_logs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import logging
+
+    from briefbot import cli
+
+    monkeypatch.setenv("BB_LOG_TOKEN", "xoxb-123-very-secret")
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("slack: {token: ${BB_LOG_TOKEN}}\ndatabase: postgresql+psycopg://bot:pg-pass-9@db/x\n")
+    cli.Ctx(str(cfg)).cfg  # loading the config registers its secrets
+    buf = io.StringIO()
+    handler = logging.StreamHandler(buf)
+    handler.addFilter(cli._redact)
+    logger = logging.getLogger("briefbot.test-redaction")
+    logger.addHandler(handler)
+    try:
+        logger.warning("posting with %s failed; db %s", "xoxb-123-very-secret", "pg-pass-9")
+    finally:
+        logger.removeHandler(handler)
+    assert "very-secret" not in buf.getvalue() and "pg-pass-9" not in buf.getvalue()
+    assert buf.getvalue().count("***") == 2
