@@ -79,3 +79,16 @@ article_sources = Table(
     Column("source_id", Integer, ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True),
     Column("first_seen_at", DateTime, nullable=False),
 )
+
+# One row per event: articles from several outlets (and every version of one article)
+# point at it through articles.story_id.
+stories = Table(
+    "stories",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("title", Text),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("lead_article_id", Integer),
+    Index("ix_stories_updated_at", "updated_at"),
+)
