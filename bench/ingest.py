@@ -74,6 +74,9 @@ def serve(host: str, feeds: dict[str, bytes], stats: Stats, latency: float) -> T
 
     class H(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Without TCP_NODELAY the body waits for the ACK of the separately written headers, and
+        # a keep-alive client's delayed ACK stalls every response ~40 ms (web servers set it).
+        disable_nagle_algorithm = True
 
         def log_message(self, *a: object) -> None:
             pass

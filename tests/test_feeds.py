@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from httpserver import TestHTTPServer
@@ -231,3 +232,137 @@ def test_unsafe_links_are_dropped() -> None:
     assert links == [None, None, "https://x.example/news/story/3"]
     local = parse_feed(body, "file:///srv/feeds/feed.xml").entries
     assert local[2].link == "file:///srv/feeds/story/3"
+
+
+# --------------------------------------------------------------------------- lxml fast path vs feedparser
+
+_FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
+_SAMPLES = Path(__file__).parent.parent / "samples" / "feeds"
+
+_TRICKY_ITEMS = [
+    # relative link, permalink guid, entities and markup in a plain-text title
+    ("<item><title>Fish &amp; chips &lt;b&gt;now&lt;/b&gt;</title><link> story/1?a=1&amp;b=2 </link>"
+    "<guid>https://x.example/story/1</guid><pubDate>Tue, 03 Nov 2026 09:30:00 +0100</pubDate>"
+    "<description>&lt;p&gt;Teaser &amp;amp; more&lt;/p&gt;&lt;script&gt;x()&lt;/script&gt;</description></item>"),
+    # guid is the link; no link element; dc:date only; dc:creator
+    ("<item><title>Guid link</title><guid isPermaLink='true'>/story/2</guid>"
+    "<dc:date>2026-11-03T08:30:00+01:00</dc:date><dc:creator>Ines Okafor</dc:creator></item>"),
+    # isPermaLink other than exactly 'true' is not a link; non-ASCII, cp1252 and mis-decoded UTF-8
+    ("<item><title>Caf\u00e9 \u2014 caf\u00c3\u00a9 &#150; \u00e9t\u00e9</title><guid isPermaLink='TRUE'>g-3</guid>"
+    "<description><![CDATA[<p>Relative <a href='/x' onclick='evil()'>link</a><img src=pic.png></p>]]></description>"
+    "<content:encoded><![CDATA[<p>Body with <a href=\"rel/y\">a link</a>.</p><iframe src='//evil'></iframe>"
+    "<script>alert(1)</script><p>Second &amp; last.</p>]]></content:encoded></item>"),
+    # unsafe links, empty elements, a comment, categories and an enclosure
+    ("<item><title></title><link>javascript:alert(1)</link><!-- note --><category>a</category>"
+    "<enclosure url='https://x.example/a.mp3' length='1' type='audio/mpeg'/>"
+    "<description>  </description><content:encoded>   </content:encoded></item>"),
+    # content only: feedparser copies it to the summary; odd but valid dates
+    ("<item><link>data:text/html,hi</link><content:encoded>Plain &lt;em&gt;text&lt;/em&gt; body"
+    "</content:encoded><pubDate>Sun, 1 Nov 26 7:05 EST</pubDate><author>Desk</author></item>"),
+    # an item that carries nothing is dropped by both paths
+    "<item><pubDate>Mon, 02 Nov 2026 17:00:00 GMT</pubDate></item>",
+    "<item><title>Not a date</title><pubDate>yesterday</pubDate><guid isPermaLink='false'> </guid></item>",
+]
+
+
+def _rss(items: list[str], channel: str = "<title>T &amp; Co</title><link>/home</link>") -> bytes:
+    return (
+        "<?xml version='1.0' encoding='utf-8'?>\n<rss version='2.0' "
+        "xmlns:content='http://purl.org/rss/1.0/modules/content/' xmlns:dc='http://purl.org/dc/elements/1.1/' "
+        f"xmlns:atom='http://www.w3.org/2005/Atom'><channel>{channel}"
+        "<atom:link rel='self' href='https://x.example/feed'/>" + "".join(items) + "</channel></rss>"
+    ).encode()
+
+
+def _both_paths(body: bytes, url: str, content_type: str | None) -> tuple[object, object]:
+    from briefbot.ingest import feeds as feeds_module
+
+    fast = feeds_module._fast_rss20(body, url, content_type)
+    try:
+        slow: object = feeds_module._parse_xml_feed(body, url, content_type)
+    except FeedError as e:
+        slow = e
+    return fast, slow
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for p in [*_FIXTURES.iterdir(), *_SAMPLES.glob("*.xml")] if p.suffix in (".xml", ".rdf")),
+    ids=lambda p: p.name,
+)
+@pytest.mark.parametrize("url", ["https://x.example/feeds/f.xml", "file:///srv/feeds/f.xml"])
+def test_fast_path_matches_feedparser_on_fixtures(path: Path, url: str) -> None:
+    """Whatever the fast path accepts, it must parse exactly as feedparser does."""
+    fast, slow = _both_paths(path.read_bytes(), url, "application/rss+xml")
+    if fast is not None:
+        assert fast == slow
+    # and parse_feed itself never differs from the feedparser path
+    try:
+        assert parse_feed(path.read_bytes(), url, "application/rss+xml") == slow
+    except FeedError as e:
+        assert isinstance(slow, FeedError) and e.message == slow.message
+
+
+@pytest.mark.parametrize("item", _TRICKY_ITEMS)
+@pytest.mark.parametrize("url", ["https://x.example/news/feed.xml", "file:///srv/feed.xml"])
+def test_fast_path_matches_feedparser_on_tricky_items(item: str, url: str) -> None:
+    body = _rss([item, _TRICKY_ITEMS[0]])
+    fast, slow = _both_paths(body, url, "application/rss+xml; charset=utf-8")
+    assert fast is not None, "this feed should take the fast path"
+    assert fast == slow
+
+
+def test_fast_path_matches_feedparser_on_the_bench_feed() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_ingest", _SAMPLES.parent.parent / "bench" / "ingest.py")
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    fast, slow = _both_paths(bench.make_feed(7, 20), "http://127.0.0.1:8080/feed/7.xml", "application/rss+xml")
+    assert fast is not None and fast == slow
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (_rss(_TRICKY_ITEMS[:1]).replace(b"utf-8", b"iso-8859-1"), None),  # declared other encoding
+        (_rss(_TRICKY_ITEMS[:1]), "text/xml"),  # RFC 3023 defaults text/* to us-ascii
+        (_rss(_TRICKY_ITEMS[:1]), "application/rss+xml; charset=windows-1252"),
+        (_rss(_TRICKY_ITEMS[:1]).replace(b"<channel>", b"<channel xml:base='https://b.example/'>"), None),
+        (_rss(["<item><title>a</title><source url='https://s.example/'>S</source></item>"]), None),
+        (_rss([("<item><title>a</title><media:title xmlns:media='http://search.yahoo.com/mrss/'>m</media:title>"
+               "</item>")]), None),
+        (_rss(["<item><title>a <b>bold</b></title></item>"]), None),  # unescaped markup inside
+        (_rss(["<item><content:encoded>c</content:encoded><description>d</description></item>"]), None),
+        (_rss(["<item><title>a</title><author>desk@x.example (The Desk)</author></item>"]), None),
+        (_rss(["<item><title>a</title></item>"], "<title>T</title><dc:title>U</dc:title>"), None),
+        (_rss(["<item><title>a</title></item>"], "<atom:link href='/alt'/>"), None),
+        ((b"<?xml version='1.0'?><!DOCTYPE rss [<!ENTITY e 'x'>]><rss version='2.0'><channel>"
+         b"<item><title>&e;</title></item></channel></rss>"), None),
+        (_rss(["<item><title>a</title></item>"]).replace(b"version='2.0'", b"version='0.92'"), None),
+    ],
+)
+def test_fast_path_leaves_what_it_does_not_know_to_feedparser(body: bytes, content_type: str | None) -> None:
+    fast, slow = _both_paths(body, "https://x.example/feed", content_type)
+    assert fast is None
+    assert not isinstance(slow, FeedError)
+
+
+def test_fast_path_resolves_no_external_entities(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP SECRET")
+    body = (
+        f"<?xml version='1.0'?><!DOCTYPE rss [<!ENTITY x SYSTEM '{secret.as_uri()}'>]>"
+        "<rss version='2.0'><channel><item><title>&x;</title><link>https://x.example/a</link></item>"
+        "</channel></rss>"
+    ).encode()
+    from briefbot.ingest import feeds as feeds_module
+
+    assert feeds_module._fast_rss20(body, "https://x.example/feed", None) is None
+    # a DOCTYPE-free document cannot declare entities; an undeclared one is an error, not a lookup
+    assert feeds_module._fast_rss20(
+        b"<rss version='2.0'><channel><item><title>&x;</title></item></channel></rss>", "https://x.example/f", None
+    ) is None
+    for entry in parse_feed(body, "https://x.example/feed").entries:
+        assert "TOP SECRET" not in (entry.title or "")

@@ -78,6 +78,9 @@ class _Fetched:
     etag: str | None = None
     last_modified: str | None = None
     local: bool = False
+    # (entry, item) for every entry, computed on the worker: keys, hashes and text extraction
+    # are CPU work the writing main thread should not queue behind.
+    prepared: list[tuple[Entry, ArticleIn]] = field(default_factory=list)
 
 
 @dataclass
@@ -190,7 +193,7 @@ class Poller:
         workers = max(1, min(self.cfg.network.workers, len(todo) * 2))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="briefbot-fetch") as pool:
             running: dict[Future[Any], tuple[str, Any]] = {
-                pool.submit(self._fetch_source, sc, st): ("source", (sc, st)) for sc, st in todo
+                pool.submit(self._fetch_source, sc, st): ("source", (sc, st)) for sc, st in _by_host_round_robin(todo)
             }
             while running:
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -229,7 +232,9 @@ class Poller:
             entries = [self._page_entry(res.body, res.url)]
         else:
             entries = parse_feed(res.body, res.url, res.content_type).entries
-        return _Fetched(entries, res.url, etag=res.etag, last_modified=res.last_modified)
+        return _Fetched(
+            entries, res.url, etag=res.etag, last_modified=res.last_modified, prepared=_prepare(entries, res.url)
+        )
 
     def _read_local(self, sc: SourceConfig) -> _Fetched:
         path = self.cfg.resolve_path(sc.url)
@@ -242,7 +247,8 @@ class Poller:
                 entries.append(_text_entry(doc.path, doc.body))
             else:
                 entries.append(self._page_entry(doc.body, uri, guid=uri))
-        return _Fetched(entries, path.resolve().as_uri(), local=True)
+        feed_url = path.resolve().as_uri()
+        return _Fetched(entries, feed_url, local=True, prepared=_prepare(entries, feed_url))
 
     @staticmethod
     def _page_entry(body: bytes, url: str, guid: str | None = None) -> Entry:
@@ -280,33 +286,27 @@ class Poller:
             r.status = "not_modified"
             self.store.record_success(st.id, now=now, status="not_modified", next_due=next_due)
             return [], []
-        pending: list[_Pending] = []
-        ready: list[ArticleIn] = []
-        keyed: list[tuple[Entry, str]] = []
-        for entry in fetched.entries:
-            try:
-                key = article_key(entry.link, entry.guid, fetched.feed_url)
-            except ValueError:
-                key = "hash:" + entry_hash(entry)  # no link, no id: its content is all that identifies it
-            keyed.append((entry, key))
-        known = self.store.known_entry_hashes([k for _, k in keyed])
-        unchanged: list[str] = []
-        for entry, key in keyed:
-            ehash = entry_hash(entry)
-            if known.get(key) == ehash:
-                unchanged.append(key)  # nothing to extract or compare: the feed says what it said before
-                continue
-            item = self._item(entry, key, ehash)
-            if not item.text_full and sc.full_text and not fetched.local and entry.link and is_remote(entry.link):
-                pending.append(_Pending(st, entry, item, r))
-            else:
-                ready.append(item)
-        r.unchanged += self.store.link_sources(st.id, unchanged, now)
-        changed = self._store(st, ready, r)
-        self.store.record_success(
-            st.id, now=now, status="ok", next_due=next_due, etag=fetched.etag, last_modified=fetched.last_modified
+        entry_of = {id(item): entry for entry, item in fetched.prepared}
+
+        def wants_page(item: ArticleIn) -> bool:
+            link = entry_of[id(item)].link
+            return not item.text_full and sc.full_text and not fetched.local and bool(link) and is_remote(link or "")
+
+        # Entries whose hash is stored already are only linked (nothing to extract or compare: the
+        # feed says what it said before); the rest are stored or wait for their page -- all of it
+        # and the source's success in one transaction.
+        unchanged, deferred, changes = self.store.ingest_source(
+            st.id,
+            [item for _, item in fetched.prepared],
+            now,
+            defer=wants_page,
+            success=Store.success_values(
+                now=now, status="ok", next_due=next_due, etag=fetched.etag, last_modified=fetched.last_modified
+            ),
         )
-        return pending, changed
+        r.unchanged += unchanged
+        pending = [_Pending(st, entry_of[id(item)], item, r) for item in deferred]
+        return pending, self._count(changes, r)
 
     def _page_done(self, p: _Pending, fut: Future[Any], report: PollReport) -> None:
         try:
@@ -324,10 +324,15 @@ class Poller:
 
     def _store(self, st: SourceState, items: list[ArticleIn], r: SourceReport) -> list[int]:
         """Store a batch in one transaction; returns the ids of new and updated articles."""
-        changed: list[int] = []
         if not items:
-            return changed
-        for change, aid in self.store.upsert_articles(st.id, items, self.clock()):
+            return []
+        return self._count(self.store.upsert_articles(st.id, items, self.clock()), r)
+
+    @staticmethod
+    def _count(changes: Sequence[tuple[str, int]], r: SourceReport) -> list[int]:
+        """Count stored changes into the report; returns the ids of new and updated articles."""
+        changed: list[int] = []
+        for change, aid in changes:
             if change == "unchanged":
                 r.unchanged += 1
                 continue
@@ -369,6 +374,41 @@ class Poller:
             text_full=full, entry_hash=ehash, content_hash=content_hash(entry.title or "", text),
             published=entry.published or entry.updated,
         )
+
+
+def _by_host_round_robin(
+    todo: list[tuple[SourceConfig, SourceState]],
+) -> list[tuple[SourceConfig, SourceState]]:
+    """Interleave sources by host: the pool runs tasks in order, and a run of sources on one host
+    would fill every worker with fetches waiting for that host's per-host slots while other
+    hosts sit idle."""
+    from urllib.parse import urlsplit
+
+    queues: dict[str, list[tuple[SourceConfig, SourceState]]] = {}
+    for pair in todo:
+        try:
+            host = (urlsplit(pair[0].url).hostname or "").lower() if is_remote(pair[0].url) else ""
+        except ValueError:
+            host = ""
+        queues.setdefault(host, []).append(pair)
+    out: list[tuple[SourceConfig, SourceState]] = []
+    lanes = list(queues.values())
+    for i in range(max((len(q) for q in lanes), default=0)):
+        out.extend(q[i] for q in lanes if i < len(q))
+    return out
+
+
+def _prepare(entries: list[Entry], feed_url: str) -> list[tuple[Entry, ArticleIn]]:
+    """Key, hash and text of every entry (worker side: pure CPU, no database)."""
+    out: list[tuple[Entry, ArticleIn]] = []
+    for entry in entries:
+        ehash = entry_hash(entry)
+        try:
+            key = article_key(entry.link, entry.guid, feed_url)
+        except ValueError:
+            key = "hash:" + ehash  # no link, no id: its content is all that identifies it
+        out.append((entry, Poller._item(entry, key, ehash)))
+    return out
 
 
 def _text_entry(path: Path, body: bytes) -> Entry:

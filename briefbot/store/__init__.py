@@ -7,7 +7,8 @@ threads hand results back instead of writing themselves.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -219,20 +220,28 @@ class Store:
         etag: str | None = None,
         last_modified: str | None = None,
     ) -> None:
+        values = self.success_values(
+            now=now, status=status, next_due=next_due, etag=etag, last_modified=last_modified
+        )
+        with self.engine.begin() as conn:
+            self._record_success(conn, source_id, values)
+
+    @staticmethod
+    def _record_success(conn: Any, source_id: int, values: dict[str, Any]) -> None:
+        conn.execute(update(sources).where(sources.c.id == source_id).values(**values))
+
+    @staticmethod
+    def success_values(
+        *, now: datetime, status: str, next_due: datetime, etag: str | None = None, last_modified: str | None = None
+    ) -> dict[str, Any]:
+        """The column values record_success writes, for ``ingest_source(success=...)``."""
         values: dict[str, Any] = dict(
-            last_fetch_at=_to_db(now),
-            last_success_at=_to_db(now),
-            last_status=status,
-            last_error=None,
-            consecutive_failures=0,
-            wait_until=None,
-            next_due_at=_to_db(next_due),
+            last_fetch_at=_to_db(now), last_success_at=_to_db(now), last_status=status, last_error=None,
+            consecutive_failures=0, wait_until=None, next_due_at=_to_db(next_due),
         )
         if status != "not_modified":
-            # a 200 without validators must clear old ones, or the next poll sends stale ones
             values.update(etag=etag, last_modified=last_modified)
-        with self.engine.begin() as conn:
-            conn.execute(update(sources).where(sources.c.id == source_id).values(**values))
+        return values
 
     def record_failure(
         self, source_id: int, *, now: datetime, error: str, wait_until: datetime | None, next_due: datetime
@@ -298,6 +307,48 @@ class Store:
                 continue  # another process inserted one of these first: go round, it is an update now
         raise StoreError(f"could not store {len(items)} articles: they kept conflicting with a concurrent writer")
 
+    def ingest_source(
+        self,
+        source_id: int,
+        items: Sequence[ArticleIn],
+        now: datetime,
+        *,
+        defer: Callable[[ArticleIn], bool] | None = None,
+        success: dict[str, Any] | None = None,
+    ) -> tuple[int, list[ArticleIn], list[tuple[Change, int]]]:
+        """One source's whole poll result in one transaction: what known_entry_hashes, link_sources,
+        upsert_articles and record_success do one after another, in ~6 statements instead of ~12
+        and one commit instead of four (the main thread's store time bounds a poll's throughput).
+
+        Items whose entry hash is stored already are only linked to the source; of the others,
+        those ``defer`` picks are returned untouched (they wait for their article page), the rest
+        are stored. ``success`` are the values from ``success_values``. Returns (unchanged count,
+        deferred items, changes of the stored items in their order).
+        """
+        now_db = _to_db(now)
+        latest = {item.key: item for item in items}
+        cols = (articles.c.entry_hash, articles.c.content_hash, articles.c.text_full)
+        for _attempt in range(3):
+            try:
+                with self.engine.begin() as conn:
+                    existing = self._ids_by_key(conn, list(latest), *cols)
+                    unchanged = [k for k, row in existing.items() if row.entry_hash == latest[k].entry_hash]
+                    skip = set(unchanged)
+                    deferred: list[ArticleIn] = []
+                    ready: list[ArticleIn] = []
+                    for item in items:
+                        if item.key in skip:
+                            continue
+                        (deferred if defer is not None and defer(item) else ready).append(item)
+                    self._link_sources(conn, [existing[k].id for k in unchanged], source_id, now_db)
+                    changes = self._upsert_batch(conn, source_id, ready, now_db, existing) if ready else []
+                    if success is not None:
+                        self._record_success(conn, source_id, success)
+                    return len(unchanged), deferred, changes
+            except IntegrityError:
+                continue  # another process inserted one of these first: go round, it is an update now
+        raise StoreError(f"could not store {len(items)} articles: they kept conflicting with a concurrent writer")
+
     @staticmethod
     def _ids_by_key(conn: Any, keys: Sequence[str], *cols: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -307,17 +358,28 @@ class Store:
         return out
 
     def _upsert_batch(
-        self, conn: Any, source_id: int, items: Sequence[ArticleIn], now_db: datetime | None
+        self,
+        conn: Any,
+        source_id: int,
+        items: Sequence[ArticleIn],
+        now_db: datetime | None,
+        existing: dict[str, Any] | None = None,
     ) -> list[tuple[Change, int]]:
+        """``existing``: rows already read in this transaction (with entry_hash, content_hash, text_full)."""
         latest = {item.key: item for item in items}  # a feed listing an item twice: the last one wins
-        existing = self._ids_by_key(
-            conn, list(latest), articles.c.entry_hash, articles.c.content_hash, articles.c.text_full
-        )
+        if existing is None:
+            existing = self._ids_by_key(
+                conn, list(latest), articles.c.entry_hash, articles.c.content_hash, articles.c.text_full
+            )
+        else:
+            existing = {k: existing[k] for k in latest if k in existing}
         changes: dict[str, Change] = {}
         fresh = [item for key, item in latest.items() if key not in existing]
+        fresh_ids: set[int] = set()
         if fresh:
-            conn.execute(
-                insert(articles),
+            # RETURNING hands back the new ids with the insert itself (SQLite >= 3.35, PostgreSQL)
+            inserted = conn.execute(
+                insert(articles).returning(articles.c.id, articles.c.key, sort_by_parameter_order=True),
                 [
                     dict(
                         key=item.key, url=item.url, guid=item.guid, title=item.title, summary=item.summary,
@@ -328,7 +390,9 @@ class Store:
                     for item in fresh
                 ],
             )
-            existing.update(self._ids_by_key(conn, [item.key for item in fresh]))
+            for row in inserted:
+                existing[row.key] = row
+                fresh_ids.add(row.id)
             changes.update({item.key: "new" for item in fresh})
         for key, item in latest.items():
             if key in changes:
@@ -353,18 +417,22 @@ class Store:
                 )
                 changes[key] = "updated"
         ids = {key: existing[key].id for key in latest}
-        self._link_sources(conn, list(ids.values()), source_id, now_db)
+        self._link_sources(conn, list(ids.values()), source_id, now_db, fresh_ids)
         return [(changes[item.key], ids[item.key]) for item in items]
 
     @staticmethod
-    def _link_sources(conn: Any, article_ids: list[int], source_id: int, now_db: datetime | None) -> None:
-        linked: set[int] = set()
-        for i in range(0, len(article_ids), 500):
+    def _link_sources(
+        conn: Any, article_ids: list[int], source_id: int, now_db: datetime | None, fresh: AbstractSet[int] = frozenset()
+    ) -> None:
+        """Link the articles to the source; ``fresh`` ids were inserted just now and cannot be linked yet."""
+        linked: set[int] = set(fresh)
+        known = [aid for aid in article_ids if aid not in fresh]
+        for i in range(0, len(known), 500):
             q = select(article_sources.c.article_id).where(
-                article_sources.c.source_id == source_id, article_sources.c.article_id.in_(article_ids[i:i + 500])
+                article_sources.c.source_id == source_id, article_sources.c.article_id.in_(known[i:i + 500])
             )
             linked.update(r[0] for r in conn.execute(q))
-        missing = sorted(set(article_ids) - linked)
+        missing = sorted(set(article_ids) - linked) + sorted(fresh & set(article_ids))
         if missing:
             conn.execute(
                 insert(article_sources),
