@@ -92,3 +92,25 @@ stories = Table(
     Column("lead_article_id", Integer),
     Index("ix_stories_updated_at", "updated_at"),
 )
+
+# Every outgoing message, stored before it is sent (briefbot.deliver.outbox): `key` makes
+# enqueueing idempotent, `status` + `attempts` drive retries and the crash-safe claim,
+# `posted` holds the Slack ts of a partly posted thread so a retry resumes it.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(1024), nullable=False, unique=True),
+    Column("channel", String(20), nullable=False),
+    Column("destination", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("status", String(20), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTime, nullable=False),
+    Column("last_error", Text),
+    Column("posted", Text, nullable=False, server_default="[]"),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("delivered_at", DateTime),
+    Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+)
