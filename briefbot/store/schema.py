@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData(
@@ -113,4 +114,45 @@ outbox = Table(
     Column("updated_at", DateTime, nullable=False),
     Column("delivered_at", DateTime),
     Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+)
+
+# One row per digest run: the next run's window starts where the last one ended, and
+# a digest missed while the bot was down is caught up once.
+digest_runs = Table(
+    "digest_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("digest", String(200), nullable=False),
+    Column("scheduled_for", DateTime),
+    Column("window_start", DateTime, nullable=False),
+    Column("window_end", DateTime, nullable=False),
+    Column("stories", Integer, nullable=False, server_default="0"),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_digest_runs_digest", "digest", "window_end"),
+)
+
+# Watches added at run time (CLI, Slack); those in config.yaml are not stored here.
+watches = Table(
+    "watches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("query", Text, nullable=False),
+    Column("destinations", Text, nullable=False, server_default="[]"),
+    Column("mode", String(20), nullable=False, server_default="immediate"),
+    Column("created_by", String(200)),
+    Column("created_at", DateTime, nullable=False),
+)
+
+# Alert state: one row per (watch, story), so a story is alerted once however many
+# outlets carry it, however often it is edited, and across restarts.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("watch", String(200), nullable=False),
+    Column("story_id", Integer, nullable=False),
+    Column("article_id", Integer),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("watch", "story_id", name="uq_alerts_watch_story"),
 )
