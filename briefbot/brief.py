@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .match import compile_query
+from .match import MatchDoc, compile_query
 from .store import StoredArticle, Store
 
 _SENTENCE_END = re.compile(r'(?<=[.!?])["\u201d\u2019]?\s+(?=["\u201c\u2018]?[A-Z0-9])')
@@ -33,14 +33,15 @@ class BriefRequest:
     until: datetime
 
 
-def searchable_text(a: StoredArticle) -> str:
-    return f"{a.title or ''}\n{a.text}"
-
-
 def build_brief(store: Store, req: BriefRequest) -> dict[str, Any]:
     """Articles that arrived in the window and match the query, one story per event."""
     match = compile_query(req.query)
-    found = [a for a in store.articles(since=req.since, until=req.until) if match(searchable_text(a))]
+    window = store.articles(since=req.since, until=req.until)
+    hits = [a for a in window if match.matches(MatchDoc.from_article(a.title, a.text, a.sources, a.analysis))]
+    # a story is in the brief when any of its reports matches, and then with all of them
+    stories_hit = {a.story_id for a in hits if a.story_id is not None}
+    hit_ids = {a.id for a in hits}
+    found = [a for a in window if a.id in hit_ids or (a.story_id is not None and a.story_id in stories_hit)]
     groups: dict[Any, list[StoredArticle]] = {}
     for a in found:
         groups.setdefault(("story", a.story_id) if a.story_id is not None else ("article", a.id), []).append(a)
