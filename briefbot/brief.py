@@ -54,7 +54,7 @@ def story_dict(arts: list[StoredArticle]) -> dict[str, Any]:
     """One story from its articles: the earliest is the lead, the others "also reported by"."""
     arts = sorted(arts, key=lambda a: (a.published or a.first_seen, a.id))
     lead = arts[0]
-    analysis = lead.analysis or {}
+    analysis = merge_analyses([a.analysis for a in arts if a.analysis])
     outlets: list[str] = []
     for a in arts:
         for s in a.sources:
@@ -70,8 +70,54 @@ def story_dict(arts: list[StoredArticle]) -> dict[str, Any]:
              "published": _iso(a.published or a.first_seen), "full_text": a.text_full}
             for a in arts
         ],
-        "key_points": list(analysis.get("key_points") or first_sentences(lead.text)),
+        "key_points": list((lead.analysis or {}).get("key_points") or first_sentences(lead.text)),
         "actors": list(analysis.get("actors") or []),
         "quotes": list(analysis.get("quotes") or []),
         "positions": list(analysis.get("positions") or []),
     }
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\W+", " ", text.casefold()).strip()
+
+
+def merge_analyses(analyses: list[dict[str, Any]]) -> dict[str, Any]:
+    """One story's actors, quotes and positions from all its reports, lead report first.
+
+    Actors merge on their name (or an alias of one already seen): mentions add up, the
+    first role found is kept, aliases are united. Quotes and positions are kept once.
+    """
+    actors: list[dict[str, Any]] = []
+    by_name: dict[str, dict[str, Any]] = {}
+    quotes: list[dict[str, Any]] = []
+    seen_quotes: set[str] = set()
+    positions: list[dict[str, Any]] = []
+    seen_positions: set[tuple[str, str]] = set()
+    for an in analyses:
+        for a in an.get("actors") or []:
+            names = [a.get("name") or "", *(a.get("aliases") or [])]
+            known = next((by_name[_norm(n)] for n in names if n and _norm(n) in by_name), None)
+            if known is None:
+                known = {**a, "aliases": list(a.get("aliases") or []), "mentions": int(a.get("mentions") or 0)}
+                actors.append(known)
+            else:
+                known["mentions"] = int(known.get("mentions") or 0) + int(a.get("mentions") or 0)
+                known["role"] = known.get("role") or a.get("role")
+                for alias in names:
+                    if alias and alias != known["name"] and alias not in known["aliases"]:
+                        known["aliases"].append(alias)
+            for n in [known["name"], *known["aliases"]]:
+                by_name.setdefault(_norm(n), known)
+        for q in an.get("quotes") or []:
+            key = _norm(q.get("text") or "")
+            if key and key not in seen_quotes:
+                seen_quotes.add(key)
+                quotes.append(q)
+        for p in an.get("positions") or []:
+            pkey = (_norm(p.get("holder") or ""), _norm(p.get("statement") or ""))
+            if pkey not in seen_positions:
+                seen_positions.add(pkey)
+                positions.append(p)
+    if len(analyses) > 1:
+        actors.sort(key=lambda a: -int(a.get("mentions") or 0))
+    return {"actors": actors, "quotes": quotes, "positions": positions}

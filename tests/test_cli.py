@@ -37,13 +37,17 @@ def test_demo_fetch_then_brief(demo: Path) -> None:
     code, out, _ = run("--config", str(demo), "brief", "--format", "json")
     data = json.loads(out)
     assert set(data) == {"query", "since", "until", "stories"}
-    assert len(data["stories"]) == 12
+    # 12 articles about 7 events (samples/README.md): one story per event
+    assert len(data["stories"]) == 7
+    assert sum(len(s["articles"]) for s in data["stories"]) == 12
     story = data["stories"][0]
     assert set(story) >= {"title", "url", "published", "sources", "articles", "key_points", "actors", "quotes",
                           "positions"}
     assert set(story["articles"][0]) >= {"title", "url", "source", "published"}
-    wire = [s for s in data["stories"] if "grid talks extended" in s["title"]]
-    assert len(wire) == 1 and sorted(wire[0]["sources"]) == ["Harbourline Courier", "Lodestar Wire"]
+    grid = [s for s in data["stories"] if "grid talks" in s["title"]]
+    assert len(grid) == 1 and sorted(grid[0]["sources"]) == ["Harbourline Courier", "Lodestar Wire", "Northgate Clarion"]
+    assert len(grid[0]["articles"]) == 2  # the wire story carried by two feeds is one article
+    assert any(a["name"] for a in story["actors"]) and story["key_points"]
 
 
 def test_brief_query_and_markdown(demo: Path) -> None:
@@ -150,3 +154,21 @@ def test_secrets_are_redacted_from_logs(tmp_path: Path, monkeypatch: pytest.Monk
         logger.removeHandler(handler)
     assert "very-secret" not in buf.getvalue() and "pg-pass-9" not in buf.getvalue()
     assert buf.getvalue().count("***") == 2
+
+
+def test_story_merges_actors_quotes_and_positions_of_its_reports() -> None:
+    from briefbot.brief import merge_analyses
+
+    a = {"actors": [{"name": "Ines Haldor", "kind": "person", "role": None, "aliases": ["Haldor"], "mentions": 3}],
+         "quotes": [{"text": "We will not sign this.", "speaker": "Ines Haldor", "partial": False}],
+         "positions": [{"holder": "Ines Haldor", "statement": "the deal must include ferries"}]}
+    b = {"actors": [{"name": "Haldor", "kind": "person", "role": "transport minister", "aliases": [], "mentions": 2},
+                    {"name": "Port of Vell", "kind": "organization", "role": None, "aliases": [], "mentions": 1}],
+         "quotes": [{"text": "We will NOT sign this", "speaker": "Ines Haldor", "partial": False},
+                    {"text": "Talks resume Monday.", "speaker": "Port of Vell", "partial": False}],
+         "positions": [{"holder": "Ines Haldor", "statement": "the deal must include ferries"}]}
+    m = merge_analyses([a, b])
+    haldor = m["actors"][0]
+    assert (haldor["name"], haldor["mentions"], haldor["role"]) == ("Ines Haldor", 5, "transport minister")
+    assert [x["name"] for x in m["actors"]] == ["Ines Haldor", "Port of Vell"]
+    assert len(m["quotes"]) == 2 and len(m["positions"]) == 1
