@@ -179,9 +179,10 @@ def _ago(dt: datetime | None, now: datetime) -> str:
 @click.option("--force", is_flag=True, help="Also poll sources that are backing off or were asked to wait.")
 @click.option("--source", "names", multiple=True, metavar="NAME", help="Only this source (repeatable).")
 @click.option("--no-analyse", "no_analyse", is_flag=True, help="Store articles without analysing them now.")
+@click.option("--no-deliver", "no_deliver", is_flag=True, help="Queue alerts in the outbox but send nothing.")
 @click.pass_obj
-def fetch(obj: Ctx, due: bool, force: bool, names: tuple[str, ...], no_analyse: bool) -> None:
-    """Poll every source once, now, store what is new, and analyse it.
+def fetch(obj: Ctx, due: bool, force: bool, names: tuple[str, ...], no_analyse: bool, no_deliver: bool) -> None:
+    """Run the whole cycle once: poll every source now, analyse, match watches, queue and send alerts.
 
     Exits 1 when any source failed (its error is stored and shown by `briefbot sources`).
     """
@@ -250,6 +251,17 @@ def fetch(obj: Ctx, due: bool, force: bool, names: tuple[str, ...], no_analyse: 
             )
         if analysed:
             out.print(f"{analysed} articles analysed")
+        from .notify import flush, queue_alerts
+
+        story_ids = sorted({a.story_id for a in obj.store.articles(ids=report.changed) if a.story_id is not None})
+        queued = queue_alerts(cfg, obj.store, story_ids)
+        if queued:
+            out.print(f"{len(queued)} alerts queued")
+        if not no_deliver:
+            sent = flush(cfg, obj.store)
+            if sent.delivered or sent.failed or sent.retrying:
+                out.print(f"deliveries: {len(sent.delivered)} delivered, {len(sent.retrying)} waiting to retry, "
+                          f"{len(sent.failed)} failed (see `briefbot deliveries`)")
     if report.failed:
         raise SystemExit(1)
 
@@ -374,6 +386,161 @@ def _safe_db(url: str) -> str:
     from .store import _safe_url
 
     return _safe_url(url)
+
+
+# -- deliveries ------------------------------------------------------------------------
+@main.command()
+@click.option("--status", type=click.Choice(["pending", "sending", "delivered", "failed"]), default=None,
+              help="Only deliveries in this state.")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_obj
+def deliveries(obj: Ctx, status: str | None, limit: int, fmt: str) -> None:
+    """Messages in the outbox: delivered, waiting for a retry, or failed with their error."""
+    from rich.table import Table
+
+    from .deliver.outbox import Outbox
+    from .store import utcnow
+
+    rows = Outbox(obj.store).list(status=status, limit=limit)  # type: ignore[arg-type]
+    if fmt == "json":
+        iso = lambda d: d.isoformat(timespec="seconds") if d else None  # noqa: E731
+        click.echo(json.dumps([
+            {"key": r.key, "channel": r.channel, "destination": r.destination, "status": r.status,
+             "attempts": r.attempts, "last_error": r.last_error, "next_attempt": iso(r.next_attempt_at),
+             "created": iso(r.created_at), "delivered": iso(r.delivered_at)} for r in rows], indent=2))
+        return
+    now = utcnow()
+    table = Table(show_edge=False)
+    for col in ("key", "to", "status", "attempts", "when", "last error"):
+        table.add_column(col, overflow="fold")
+    colour = {"delivered": "green", "failed": "red", "pending": "yellow", "sending": "cyan"}
+    for r in rows:
+        when = _ago(r.delivered_at, now) if r.status == "delivered" else (
+            "retry " + _ago(r.next_attempt_at, now) if r.status == "pending" else _ago(r.updated_at, now))
+        table.add_row(_escape(r.key), _escape(f"{r.channel}:{r.destination}"),
+                      f"[{colour.get(r.status, 'white')}]{r.status}[/]", str(r.attempts), when,
+                      _escape(r.last_error or ""))
+    _console().print(table if rows else "no deliveries yet")
+
+
+# -- digest -----------------------------------------------------------------------------
+@main.command()
+@click.argument("name")
+@click.option("--dry-run", is_flag=True, help="Print what would be sent, per medium; send and record nothing.")
+@click.option("--to", "to", type=click.Choice(["stdout", "slack", "email"]), default=None,
+              help="Only this medium of the digest's destinations (stdout: print Markdown).")
+@click.pass_obj
+def digest(obj: Ctx, name: str, dry_run: bool, to: str | None) -> None:
+    """Run digest NAME now: the stories since its last run, to its destinations."""
+    from .notify import digest_config, flush, run_digest
+
+    cfg = obj.cfg
+    d = digest_config(cfg, name)
+    dests: list[str] | None = None
+    if to == "stdout":
+        dests = ["stdout"]
+    elif to is not None:
+        dests = [t for t in d.to if t.startswith(to + ":")]
+        if not dests:
+            raise BriefbotError(f"digest {name!r} has no {to} destination", hint=f"its destinations: {', '.join(d.to)}")
+    result = run_digest(cfg, obj.store, name, to=dests, dry_run=dry_run)
+    err = _console(stderr=True)
+    if dry_run or dests == ["stdout"]:
+        return
+    if result.skipped_empty:
+        err.print(f"digest {name}: nothing new since {result.since:%Y-%m-%d %H:%M} UTC; nothing sent (send_empty: false)")
+        return
+    report = flush(cfg, obj.store)
+    err.print(f"digest {name}: {result.stories} stories queued for {len(result.queued)} destinations; "
+              f"{len(report.delivered)} delivered, {len(report.retrying)} waiting to retry, {len(report.failed)} failed")
+    if report.failed:
+        raise SystemExit(1)
+
+
+# -- watch ------------------------------------------------------------------------------
+@main.group()
+def watch() -> None:
+    """Watched keywords: list, add, remove, test."""
+
+
+@watch.command("list")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_obj
+def watch_list(obj: Ctx, fmt: str) -> None:
+    """Watches from the config file and those added at run time, and which is which."""
+    from rich.table import Table
+
+    from .watches import list_watches
+
+    ws = list_watches(obj.cfg, obj.store)
+    if fmt == "json":
+        click.echo(json.dumps([{"name": w.name, "query": w.query, "to": w.to, "mode": w.mode, "origin": w.origin,
+                                "created_by": w.created_by} for w in ws], indent=2))
+        return
+    table = Table(show_edge=False)
+    for col in ("name", "query", "to", "mode", "from"):
+        table.add_column(col, overflow="fold")
+    for w in ws:
+        table.add_row(_escape(w.name), _escape(w.query), _escape(", ".join(w.to) or "-"), w.mode,
+                      "config.yaml" if w.origin == "config" else f"added{' by ' + w.created_by if w.created_by else ''}")
+    _console().print(table if ws else "no watches yet: `briefbot watch add NAME QUERY --to slack:#alerts`")
+
+
+@watch.command("add")
+@click.argument("name")
+@click.argument("query")
+@click.option("--to", "to", multiple=True, metavar="DEST", help="slack:#channel or email:addr (repeatable).")
+@click.option("--digest-only", is_flag=True, help="No instant alerts: only feed digests that name this watch.")
+@click.pass_obj
+def watch_add(obj: Ctx, name: str, query: str, to: tuple[str, ...], digest_only: bool) -> None:
+    """Watch QUERY under NAME (see README for the query language)."""
+    from pydantic import ValidationError
+
+    from .watches import add
+
+    try:
+        w = add(obj.cfg, obj.store, name, query, to, digest_only=digest_only, created_by="cli")
+    except ValidationError as e:
+        raise BriefbotError(str(e.errors()[0]["msg"]).removeprefix("Value error, ")) from None
+    _console().print(f"watch {_escape(w.name)} added ({w.mode}{': ' + _escape(', '.join(w.to)) if w.to else ''})")
+
+
+@watch.command("remove")
+@click.argument("name")
+@click.pass_obj
+def watch_remove(obj: Ctx, name: str) -> None:
+    """Remove a watch added at run time."""
+    from .watches import remove
+
+    remove(obj.cfg, obj.store, name)
+    _console().print(f"watch {_escape(name)} removed")
+
+
+@watch.command("test")
+@click.argument("query")
+@click.option("--since", default="7d", show_default=True, help="How far back to look.")
+@click.pass_obj
+def watch_test(obj: Ctx, query: str, since: str) -> None:
+    """Which stored stories would have matched QUERY, and why."""
+    from .watches import test
+
+    hits = test(obj.store, query, parse_since(since))
+    out = _console()
+    if not hits:
+        out.print(f"no stored story in the last {since} matches")
+        return
+    for h in hits:
+        terms = ", ".join(dict.fromkeys(x.term for x in h.why.hits)) or "-"
+        out.print(f"[bold]{_escape(h.story['title'])}[/] ({_escape(', '.join(h.story['sources']))})")
+        out.print(f"  matched: {_escape(terms)}")
+        if h.why.actor:
+            out.print(f"  actor: {_escape(str(h.why.actor.get('name')))}")
+        if h.why.quote:
+            out.print(f"  quote: {_escape(str(h.why.quote.get('text'))[:160])} — {_escape(str(h.why.quote.get('speaker')))}")
+        if h.why.sentence:
+            out.print(f"  [dim]{_escape(h.why.sentence[:200])}[/]")
+    out.print(f"{len(hits)} {'story' if len(hits) == 1 else 'stories'} would have matched")
 
 
 # -- analyze ---------------------------------------------------------------------------

@@ -1,0 +1,154 @@
+"""Alerts and digests end to end: the bundled samples, a Slack-API server and an SMTP server on 127.0.0.1."""
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from briefbot.cli import main
+
+from slackserver import SlackServer
+from smtpserver import SMTPServer
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "xoxb-test-token-0123456789"
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackServer]:
+    with SlackServer(token=TOKEN) as s:
+        yield s
+
+
+@pytest.fixture
+def smtp() -> Iterator[SMTPServer]:
+    with SMTPServer() as s:
+        yield s
+
+
+@pytest.fixture
+def setup(tmp_path: Path, slack: SlackServer, smtp: SMTPServer, monkeypatch: pytest.MonkeyPatch) -> Path:
+    shutil.copytree(ROOT / "samples", tmp_path / "samples")
+    monkeypatch.setenv("BB_TEST_SLACK_TOKEN", TOKEN)
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(f"""
+database: sqlite:///bb.db
+sources:
+  - {{name: Harbourline Courier, url: samples/feeds/harbourline-courier.rss.xml}}
+  - {{name: Lodestar Wire, url: samples/feeds/lodestar-wire.json}}
+watches:
+  - {{name: heaters, query: 'heater* OR recall*', to: ['slack:#alerts', 'email:desk@example.com']}}
+  - {{name: ports, query: 'strike OR dockworkers', to: ['slack:#alerts']}}
+  - {{name: quiet, query: 'ferr*', mode: digest}}
+digests:
+  - {{name: morning, schedule: 'mon-fri 07:30', timezone: Europe/London, to: ['slack:#briefings', 'email:team@example.com']}}
+  - {{name: ports-only, schedule: 'daily 18:00', watches: [ports], to: ['slack:#ports']}}
+slack: {{token: ${{BB_TEST_SLACK_TOKEN}}, base_url: '{slack.base_url}'}}
+email: {{smtp_host: 127.0.0.1, smtp_port: {smtp.port}, starttls: false, sender: briefbot@example.com}}
+""")
+    return cfg
+
+
+def run(cfg: Path, *args: str) -> tuple[int, str]:
+    r = CliRunner().invoke(main, ["--config", str(cfg), *args], catch_exceptions=False)
+    return r.exit_code, r.stdout + r.stderr
+
+
+def alerts(slack: SlackServer, channel: str = "#alerts") -> list:  # type: ignore[type-arg]
+    cid = slack.channel_id(channel)
+    return [p for p in slack.posts if p.channel in (channel, cid) and p.thread_ts is None]
+
+
+def test_one_alert_per_story_across_feeds_refetch_edit_and_restart(setup: Path, slack: SlackServer,
+                                                                   smtp: SMTPServer) -> None:
+    code, out = run(setup, "fetch")
+    assert code == 0, out
+    # the heater recall is carried by both outlets: one alert, listing both
+    heat = [p for p in alerts(slack) if "heater" in (p.text or "").lower() or "Lumivar" in (p.text or "")]
+    assert len(heat) == 1, [p.text for p in alerts(slack)]
+    body = str(heat[0].blocks)
+    assert "Harbourline Courier" in body and "Lodestar Wire" in body
+    # the port strike: one alert for the ports watch
+    strike = [p for p in alerts(slack) if "Rotterdam" in str(p.blocks)]
+    assert len(strike) == 1
+    assert len(smtp.messages) == 1 and smtp.messages[0].rcpt_tos == ["desk@example.com"]
+    before = len(slack.posts)
+    # a re-fetch, and a "restart" (a new process reads the same database): nothing again
+    assert run(setup, "fetch")[0] == 0
+    assert run(setup, "fetch", "--force")[0] == 0
+    assert len(slack.posts) == before and len(smtp.messages) == 1
+    # an edited article does not re-alert
+    feed = setup.parent / "samples/feeds/lodestar-wire.json"
+    feed.write_text(feed.read_text().replace("180,000", "181,000"))
+    code, out = run(setup, "fetch")
+    assert "1 updated" in out
+    assert len(slack.posts) == before and len(smtp.messages) == 1
+    code, out = run(setup, "deliveries", "--format", "json")
+    assert out.count('"delivered"') >= 4
+
+
+def test_no_deliver_only_queues(setup: Path, slack: SlackServer) -> None:
+    code, out = run(setup, "fetch", "--no-deliver")
+    assert code == 0 and "alerts queued" in out
+    assert slack.posts == []
+    code, out = run(setup, "deliveries")
+    assert "pending" in out
+
+
+def test_alert_survives_slack_outage_and_email_still_goes(setup: Path, slack: SlackServer, smtp: SMTPServer) -> None:
+    slack.fail(times=50, status=500)
+    code, out = run(setup, "fetch")
+    assert len(smtp.messages) == 1  # email is not held back by Slack
+    code, out = run(setup, "deliveries", "--status", "pending", "--format", "json")
+    assert "slack" in out  # waiting for a retry, not lost
+
+
+def test_digest_to_slack_and_email_then_window_moves(setup: Path, slack: SlackServer, smtp: SMTPServer) -> None:
+    run(setup, "fetch", "--no-deliver")
+    slack.reset()
+    code, out = run(setup, "digest", "morning")
+    assert code == 0, out
+    posts = [p for p in slack.posts if p.channel in ("#briefings", slack.channel_id("#briefings"))]
+    assert posts and all(p.text for p in posts)
+    digest_mail = [m for m in smtp.messages if m.rcpt_tos == ["team@example.com"]]
+    assert len(digest_mail) == 1
+    msg = digest_mail[0].message
+    assert msg.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]
+    # the next run's window starts where this one ended: nothing new, nothing sent
+    n = len(slack.posts)
+    code, out = run(setup, "digest", "morning")
+    assert code == 0 and "nothing new" in out and len(slack.posts) == n
+
+
+def test_digest_dry_run_and_watch_groups(setup: Path, slack: SlackServer) -> None:
+    run(setup, "fetch", "--no-deliver")
+    slack.reset()
+    code, out = run(setup, "digest", "ports-only", "--dry-run")
+    assert code == 0 and "===== slack:#ports =====" in out and "Rotterdam" in out
+    assert "Lumivar" not in out  # only the ports watch's stories
+    assert slack.posts == []
+    code, out = run(setup, "digest", "morning", "--to", "stdout")
+    assert code == 0 and "Lumivar" in out
+    code, out = run(setup, "digest", "nope")
+    assert code == 2 and "no digest named 'nope'" in out
+
+
+def test_watch_commands_show_origin(setup: Path) -> None:
+    code, out = run(setup, "watch", "add", "ferries", "title:ferr* -source:\"Lodestar Wire\"", "--to", "slack:#ships")
+    assert code == 0
+    code, out = run(setup, "watch", "list", "--format", "json")
+    import json
+
+    ws = {w["name"]: w for w in json.loads(out)}
+    assert ws["heaters"]["origin"] == "config" and ws["ferries"]["origin"] == "runtime"
+    code, out = run(setup, "watch", "remove", "heaters")
+    assert code == 2 and "config file" in out
+    code, out = run(setup, "watch", "add", "broken", "(strike OR")
+    assert code == 2 and "column" in out
+    run(setup, "fetch", "--no-deliver")
+    code, out = run(setup, "watch", "test", "gdansk", "--since", "30d")
+    assert code == 0 and "Gdańsk" in out and "1 story would have matched" in out
