@@ -22,9 +22,11 @@ COPY --chown=briefbot:briefbot config.yaml /app/config.yaml
 USER briefbot
 VOLUME ["/data"]
 # The bundled config stores its SQLite file beside itself; point real deployments at /data.
-ENV BRIEFBOT_DATABASE=sqlite:////data/briefbot.db
+ENV BRIEFBOT_DATABASE=sqlite:////data/briefbot.db \
+    BRIEFBOT_HEARTBEAT=/data/heartbeat
 
-HEALTHCHECK --interval=60s --timeout=10s --start-period=30s \
-  CMD briefbot check || exit 1
+# Healthy while `briefbot run` completes a tick every few minutes.
+HEALTHCHECK --interval=60s --timeout=10s --start-period=120s \
+  CMD ["briefbot", "health", "--max-age", "5m"]
 
-CMD ["briefbot", "fetch"]
+CMD ["briefbot", "run"]

@@ -424,6 +424,47 @@ def deliveries(obj: Ctx, status: str | None, limit: int, fmt: str) -> None:
     _console().print(table if rows else "no deliveries yet")
 
 
+# -- run ---------------------------------------------------------------------------------
+@main.command()
+@click.pass_obj
+def run(obj: Ctx) -> None:
+    """Run on schedule: poll sources at their intervals, alert, send digests at their times.
+
+    Stops cleanly on SIGTERM or Ctrl-C: the job in progress finishes first.
+    """
+    from .scheduler import Runner
+
+    if logging.getLogger().level > logging.INFO:
+        logging.getLogger("briefbot").setLevel(logging.INFO)
+    cfg = obj.cfg
+    _console(stderr=True).print(
+        f"briefbot running: {len(cfg.sources)} sources, {len(cfg.watches)} watches, {len(cfg.digests)} digests "
+        f"(Ctrl-C to stop)")
+    Runner(cfg, obj.store).run()
+
+
+@main.command()
+@click.option("--max-age", default="5m", show_default=True, help="Oldest heartbeat still counted as alive.")
+def health(max_age: str) -> None:
+    """Exit 0 when `briefbot run` completed a tick recently (reads $BRIEFBOT_HEARTBEAT)."""
+    from datetime import UTC
+
+    from .scheduler import HEARTBEAT_ENV, heartbeat_path
+
+    path = heartbeat_path()
+    if not path:
+        raise BriefbotError(f"${HEARTBEAT_ENV} is not set", hint="set it for both `run` and `health`")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            beat = datetime.fromisoformat(fh.read().strip())
+    except (OSError, ValueError):
+        raise BriefbotError(f"no heartbeat at {path} yet") from None
+    age = datetime.now(UTC) - beat
+    if age > parse_since(max_age):
+        raise BriefbotError(f"last heartbeat {int(age.total_seconds())}s ago (more than {max_age})")
+    click.echo(f"alive: last tick {int(age.total_seconds())}s ago")
+
+
 # -- digest -----------------------------------------------------------------------------
 @main.command()
 @click.argument("name")

@@ -183,6 +183,18 @@ class EmailConfig(_Model):
     timeout: Duration = timedelta(seconds=30)
 
 
+class SchedulerConfig(_Model):
+    tick: Duration = timedelta(seconds=30)  # how often `run` looks for due sources and pending deliveries
+    catch_up_grace: Duration = timedelta(hours=6)  # a digest missed while down is sent on start within this
+
+    @field_validator("tick")
+    @classmethod
+    def _min_tick(cls, v: timedelta) -> timedelta:
+        if v < timedelta(seconds=1):
+            raise ValueError("must be at least 1s")
+        return v
+
+
 class Config(_Model):
     database: str = "sqlite:///briefbot.db"
     network: NetworkConfig = Field(default_factory=NetworkConfig)  # type: ignore[arg-type]
@@ -192,6 +204,7 @@ class Config(_Model):
     slack: SlackConfig | None = None
     email: EmailConfig | None = None
     templates_dir: str | None = None
+    scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)  # type: ignore[arg-type]
     # Where the file was read from: relative paths (sources, sqlite, templates) resolve against it.
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
 
