@@ -120,7 +120,20 @@ class WatchConfig(_Model):
     to: list[str] = Field(default_factory=list)
     mode: Literal["immediate", "digest"] = "immediate"
     quiet_hours: str | None = None
+    timezone: str = "UTC"  # of quiet_hours
     max_per_hour: int | None = Field(None, ge=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        return DigestConfig._tz.__func__(cls, v)  # type: ignore[attr-defined]
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^([01]?\d|2[0-3]):[0-5]\d\s*-\s*([01]?\d|2[0-3]):[0-5]\d$", v):
+            raise ValueError('expected a local time range like "22:00-07:00"')
+        return v
 
     @field_validator("to")
     @classmethod

@@ -36,11 +36,15 @@ class Watch:
     mode: str = "immediate"
     origin: str = "config"
     created_by: str | None = None
+    quiet_hours: str | None = None
+    timezone: str = "UTC"
+    max_per_hour: int | None = None
 
 
 def all_watches(cfg: Config, store: Store) -> list[Watch]:
     """Config watches first; a stored watch never shadows a configured one of the same name."""
-    out = [Watch(w.name, w.query, list(w.to), w.mode, "config") for w in cfg.watches]
+    out = [Watch(w.name, w.query, list(w.to), w.mode, "config", None, w.quiet_hours, w.timezone, w.max_per_hour)
+           for w in cfg.watches]
     names = {w.name for w in out}
     for sw in stored_watches(store):
         if sw.name not in names:
@@ -59,9 +63,30 @@ def _templates_dir(cfg: Config) -> str | None:
     return str(cfg.resolve_path(cfg.templates_dir)) if cfg.templates_dir else None
 
 
+def quiet_until(quiet_hours: str | None, timezone: str, now: datetime) -> datetime | None:
+    """The end of the quiet period `now` falls in ("22:00-07:00" in the watch's zone), or None."""
+    if not quiet_hours:
+        return None
+    from zoneinfo import ZoneInfo
+
+    start_s, end_s = (p.strip() for p in quiet_hours.split("-"))
+    local = now.astimezone(ZoneInfo(timezone))
+    sh, sm = map(int, start_s.split(":"))
+    eh, em = map(int, end_s.split(":"))
+    start = local.replace(hour=sh, minute=sm, second=0, microsecond=0)
+    end = local.replace(hour=eh, minute=em, second=0, microsecond=0)
+    if start <= end:
+        inside = start <= local < end
+    else:  # wraps past midnight
+        inside = local >= start or local < end
+        if local >= start:
+            end += timedelta(days=1)
+    return end if inside else None
+
+
 def queue(
     cfg: Config, store: Store, kind: str, ctx: Mapping[str, Any], destinations: Sequence[str], key: str,
-    *, out: IO[str] | None = None,
+    *, out: IO[str] | None = None, not_before: datetime | None = None,
 ) -> list[str]:
     """Render `ctx` for each destination and put it in the outbox; returns the outbox keys queued.
 
@@ -80,7 +105,8 @@ def queue(
             continue
         if dest.startswith("slack:"):
             messages = render_slack(kind, ctx, tdir)
-            outbox.enqueue(dkey, "slack", dest.removeprefix("slack:"), [m.payload() for m in messages])
+            outbox.enqueue(dkey, "slack", dest.removeprefix("slack:"), [m.payload() for m in messages],
+                           not_before=not_before)
         elif dest.startswith("email:"):
             email = render_email(kind, ctx, tdir)
             addr = dest.removeprefix("email:")
@@ -88,7 +114,7 @@ def queue(
                 "subject": email.subject, "text": email.text, "html": email.html, "to": [addr],
                 "message_id": message_id(dkey),
                 "list_unsubscribe": cfg.email.list_unsubscribe if cfg.email else None,
-            })
+            }, not_before=not_before)
         else:
             raise BriefbotError(f"unknown destination {dest!r}", hint="use slack:#channel or email:name@example.com")
         keys.append(dkey)
@@ -221,7 +247,8 @@ def queue_alerts(cfg: Config, store: Store, story_ids: Sequence[int], *, now: da
     claimed: a crash in between re-queues the same key (a no-op), and once claimed a
     story never alerts that watch again, whatever outlet or edit brings it back.
     """
-    from .render import alert_context
+    from .render import alert_context, digest_context
+    from .store.state import alerted_stories, count_alerts_since
 
     immediate = [w for w in all_watches(cfg, store) if w.mode == "immediate" and w.to]
     if not immediate or not story_ids:
@@ -235,19 +262,34 @@ def queue_alerts(cfg: Config, store: Store, story_ids: Sequence[int], *, now: da
     for a in arts:
         if a.story_id is not None:
             stories.setdefault(a.story_id, []).append(a)
-    from .store.state import alerted_stories
-
     already = {w.name: alerted_stories(store, w.name) for w in immediate}
-    keys: list[str] = []
+    now = now or utcnow()
+    found: dict[str, list[tuple[int, StoredArticle, dict[str, Any], Any]]] = {}
     for sid, group in stories.items():
         story = story_dict(group)
         for art, doc in zip(group, match_docs(group)):
             for wname, match in index.explain(doc).items():
-                if sid in already[wname]:
+                if sid in already[wname] or any(f[0] == sid for f in found.get(wname, [])):
                     continue
-                w = by_name[wname]
-                ctx = alert_context(w.name, w.query, story, match)
-                keys += queue(cfg, store, "alert", ctx, w.to, f"alert:{w.name}:{sid}")
+                found.setdefault(wname, []).append((sid, art, story, match))
+    keys: list[str] = []
+    for wname, items in found.items():
+        w = by_name[wname]
+        hold = quiet_until(w.quiet_hours, w.timezone, now)
+        allowed = len(items)
+        if w.max_per_hour:
+            allowed = max(0, w.max_per_hour - count_alerts_since(store, wname, now - timedelta(hours=1)))
+        for sid, art, story, match in items[:allowed]:
+            ctx = alert_context(w.name, w.query, story, match)
+            keys += queue(cfg, store, "alert", ctx, w.to, f"alert:{w.name}:{sid}", not_before=hold)
+            claim_alert(store, w.name, sid, art.id, now)
+        extra = items[allowed:]
+        if extra:
+            # over the cap: one summary for the rest, and each story counts as alerted
+            ctx = digest_context(f"{w.name}: {len(extra)} more matching stories this hour", [x[2] for x in extra],
+                                 since=now - timedelta(hours=1), until=now, timezone=w.timezone)
+            keys += queue(cfg, store, "digest", ctx, w.to, f"alert-summary:{w.name}:{min(x[0] for x in extra)}",
+                          not_before=hold)
+            for sid, art, _, _ in extra:
                 claim_alert(store, w.name, sid, art.id, now)
-                already[wname].add(sid)
     return keys

@@ -152,3 +152,50 @@ def test_watch_commands_show_origin(setup: Path) -> None:
     run(setup, "fetch", "--no-deliver")
     code, out = run(setup, "watch", "test", "gdansk", "--since", "30d")
     assert code == 0 and "Gdańsk" in out and "1 story would have matched" in out
+
+
+def test_quiet_until() -> None:
+    from datetime import UTC, datetime
+
+    from briefbot.notify import quiet_until
+
+    late = datetime(2026, 11, 29, 22, 30, tzinfo=UTC)  # 23:30 in Paris
+    end = quiet_until("22:00-07:00", "Europe/Paris", late)
+    assert end is not None and end.isoformat() == "2026-11-30T07:00:00+01:00"
+    early = datetime(2026, 11, 30, 5, 0, tzinfo=UTC)  # 06:00 in Paris
+    assert quiet_until("22:00-07:00", "Europe/Paris", early).isoformat() == "2026-11-30T07:00:00+01:00"  # type: ignore[union-attr]
+    assert quiet_until("22:00-07:00", "Europe/Paris", datetime(2026, 11, 30, 12, 0, tzinfo=UTC)) is None
+    assert quiet_until("12:00-13:00", "UTC", datetime(2026, 11, 30, 12, 30, tzinfo=UTC)) is not None
+    assert quiet_until(None, "UTC", late) is None
+
+
+def _with_watch(cfg: Path, line: str) -> None:
+    text = cfg.read_text()
+    cfg.write_text(text.replace("watches:\n", f"watches:\n  - {line}\n", 1))
+
+
+def test_quiet_hours_hold_alerts_in_the_outbox(setup: Path, slack: SlackServer) -> None:
+    text = setup.read_text()
+    setup.write_text(text.replace("to: ['slack:#alerts']}", "to: ['slack:#alerts'], quiet_hours: '00:00-23:59'}"))
+    code, out = run(setup, "fetch")
+    assert code == 0
+    assert not [p for p in alerts(slack) if "Rotterdam" in str(p.blocks)]  # held, not sent
+    code, out = run(setup, "deliveries", "--status", "pending", "--format", "json")
+    assert "alert:ports:" in out  # queued for the end of the quiet hours, not lost
+
+
+def test_alert_cap_folds_the_excess_into_one_summary(setup: Path, slack: SlackServer) -> None:
+    _with_watch(setup, "{name: busy, query: 'said', to: ['slack:#busy'], max_per_hour: 2}")
+    code, out = run(setup, "fetch")
+    assert code == 0, out
+    cid = slack.channel_id("#busy")
+    heads = [p for p in slack.posts if p.channel in ("#busy", cid) and p.thread_ts is None]
+    # the two feeds carry several stories where someone "said" something: 2 alerts, then 1 summary of the rest
+    assert len(heads) == 3, [p.text for p in heads]
+    import re
+
+    m = re.search(r"(\d+) more matching stories", heads[-1].text or "")
+    assert m and int(m.group(1)) >= 2
+    before = len(slack.posts)
+    run(setup, "fetch", "--force")
+    assert len(slack.posts) == before

@@ -167,10 +167,12 @@ class Outbox:
     # -- enqueue -------------------------------------------------------------------------
 
     def enqueue(
-        self, key: str, channel: str, destination: str, payload: Any, *, now: datetime | None = None
+        self, key: str, channel: str, destination: str, payload: Any, *, now: datetime | None = None,
+        not_before: datetime | None = None,
     ) -> tuple[int, bool]:
         """Store a message to send; returns (row id, created). The same key again returns
-        the existing row untouched, also when another process inserts it at the same time."""
+        the existing row untouched, also when another process inserts it at the same time.
+        `not_before` holds it back (a watch's quiet hours)."""
         if channel not in CHANNELS:
             raise ValueError(f"unknown channel {channel!r}: one of {', '.join(CHANNELS)}")
         if not key or len(key) > KEY_MAX:
@@ -184,7 +186,8 @@ class Outbox:
                 new_id = conn.execute(
                     insert(outbox).returning(outbox.c.id).values(
                         key=key, channel=channel, destination=destination, payload=body, status="pending",
-                        attempts=0, next_attempt_at=now_db, posted="[]", created_at=now_db, updated_at=now_db,
+                        attempts=0, next_attempt_at=_to_db(not_before) if not_before else now_db, posted="[]",
+                        created_at=now_db, updated_at=now_db,
                     )
                 ).scalar_one()
             return int(new_id), True

@@ -106,6 +106,15 @@ def claim_alert(store: Store, watch: str, story_id: int, article_id: int | None,
     return True
 
 
+def count_alerts_since(store: Store, watch: str, since: datetime) -> int:
+    from sqlalchemy import func
+
+    with store.engine.connect() as conn:
+        return int(conn.execute(
+            select(func.count()).select_from(alerts).where(alerts.c.watch == watch, alerts.c.created_at >= _to_db(since))
+        ).scalar_one())
+
+
 def alerted_stories(store: Store, watch: str) -> set[int]:
     with store.engine.connect() as conn:
         return {r[0] for r in conn.execute(select(alerts.c.story_id).where(alerts.c.watch == watch))}
