@@ -584,6 +584,27 @@ def watch_test(obj: Ctx, query: str, since: str) -> None:
     out.print(f"{len(hits)} {'story' if len(hits) == 1 else 'stories'} would have matched")
 
 
+# -- serve ------------------------------------------------------------------------------
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (keep 127.0.0.1 behind an HTTPS reverse proxy).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
+@click.pass_obj
+def serve(obj: Ctx, host: str, port: int) -> None:
+    """Serve Slack's /brief slash command (POST /slack/commands) and GET /healthz.
+
+    Every request must carry Slack's signature: slack.signing_secret is required.
+    """
+    from .server import require_signing_secret
+    from .server import serve as run_server
+
+    require_signing_secret(obj.cfg)  # before opening the database: refuse early and clearly
+    err = _console(stderr=True)
+    run_server(obj.cfg, obj.store, host=host, port=port, on_listen=lambda url: err.print(
+        f"briefbot serving POST {url}/slack/commands and GET {url}/healthz (Ctrl-C to stop)",
+        markup=False, highlight=False))
+
+
 # -- analyze ---------------------------------------------------------------------------
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, metavar="PATH_OR_URL...")
