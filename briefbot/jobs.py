@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from .store import StoredArticle, Store
 
 log = logging.getLogger(__name__)
 
+STORY_WINDOW = timedelta(days=3)  # how far back a new article looks for its story
 ANALYSE_BATCH = 16  # articles handed to the analyser at once; it pipes them through spaCy in small batches
 
 
@@ -69,4 +71,54 @@ def analyse_pending(
                 done += 1
         if on_done:
             on_done(len(batch))
+    group_stories(store, [a.id for a in pending])
     return done
+
+
+def _story_features(a: StoredArticle) -> Any:
+    from .analyse.stories import features
+
+    analysis = a.analysis or {}
+    return features({
+        "title": a.title, "text": a.text, "key_points": analysis.get("key_points") or [],
+        "actors": analysis.get("actors") or [], "published": a.published or a.first_seen,
+    })
+
+
+def group_stories(store: Store, article_ids: list[int]) -> int:
+    """Put each new analysed article into the story of the most similar recent article, or a new story.
+
+    Articles already in a story keep it (an edit is the same story); returns how many
+    joined an existing story. Decided once, as articles arrive, and stored, so alerts
+    and digests agree on what is one event.
+    """
+    from .analyse.stories import same_story, similarity
+    from .store.stories import create_story, join_story
+
+    fresh = [a for a in store.articles(ids=article_ids) if a.story_id is None and a.analysis is not None]
+    if not fresh:
+        return 0
+    fresh.sort(key=lambda a: (a.first_seen, a.id))
+    since = min(a.first_seen for a in fresh) - STORY_WINDOW
+    pool = [a for a in store.articles(since=since, limit=5000) if a.story_id is not None and a.analysis is not None]
+    feats = {a.id: _story_features(a) for a in pool}
+    joined = 0
+    for art in fresh:
+        f = _story_features(art)
+        best, best_score = None, 0.0
+        for cand in pool:
+            if cand.id == art.id:
+                continue
+            if same_story(f, feats[cand.id]):
+                score = similarity(f, feats[cand.id])
+                if score > best_score:
+                    best, best_score = cand, score
+        if best is not None and best.story_id is not None:
+            join_story(store, art.id, best.story_id)
+            art.story_id = best.story_id
+            joined += 1
+        else:
+            art.story_id = create_story(store, art.id, art.title)
+        pool.append(art)
+        feats[art.id] = f
+    return joined

@@ -1,0 +1,136 @@
+"""Positions: reported stances, with or without quote marks ("Ukraine says no deal can be made…").
+
+Read off the dependency parse: a reporting verb, its subject (resolved to an actor) and its
+complement clause. Complements that are wholly a direct quote are left to the quotes stage.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .context import Context
+from .lexicon import STANCE_VERBS
+from .speakers import Resolver, source_of_document, subject_of
+
+_DROP_LEAD = {"that", ",", ":", "\u2014", "\u2013"}
+
+
+@dataclass
+class PositionResult:
+    holder: str
+    statement: str
+    holder_kind: str | None
+    verb: str
+    sentence: int
+    actor: int = -1
+
+
+def _complement(ctx: Context, verb: Any) -> tuple[int, int] | None:
+    doc = ctx.doc
+    comps = [c for c in verb.children if c.dep_ in ("ccomp",)]
+    if comps:
+        c = comps[0]
+        sub = list(c.subtree)
+        lo, hi = sub[0].i, sub[-1].i + 1
+        if lo > verb.i:
+            # a broken parse can leave the clause's subject outside it: restart after "that"
+            for i in range(verb.i + 1, lo):
+                if doc[i].lower_ == "that" and doc[i].dep_ == "mark":
+                    lo = i + 1
+                    break
+            # take in later clauses joined to the verb ("said X, and that Y")
+            for r in verb.rights:
+                if r.i >= hi and r.dep_ in ("conj", "ccomp", "cc", "punct") and r.dep_ != "punct":
+                    hi = max(hi, max(t.i for t in r.subtree) + 1)
+        return lo, hi
+    # the parse sometimes hangs the clause elsewhere ("said in a statement that …")
+    doc = ctx.doc
+    end = max(x.i for x in verb.subtree) + 1
+    for i in range(verb.i + 1, min(end, verb.i + 8)):
+        t = doc[i]
+        if t.lower_ == "that" and t.dep_ in ("mark", "nsubj", "det", "dobj") and i + 1 < end:
+            return i + 1, end
+        if t.is_punct or t.pos_ in ("VERB", "AUX"):
+            break
+    return None
+
+
+def _clean(doc: Any, lo: int, hi: int) -> str:
+    while lo < hi and (doc[lo].lower_ in _DROP_LEAD or doc[lo].is_space):
+        lo += 1
+    while hi > lo and (
+        doc[hi - 1].is_punct and doc[hi - 1].text not in ("\u201d", '"', "%") or doc[hi - 1].is_space
+    ):
+        hi -= 1
+    return re.sub(r"\s+", " ", doc[lo:hi].text).strip()
+
+
+def analyse_positions(ctx: Context, resolver: Resolver) -> list[PositionResult]:
+    doc = ctx.doc
+    out: list[PositionResult] = []
+    seen: set[tuple[str, str]] = set()
+    for si, sent in enumerate(ctx.sents):
+        if ctx.prep.paragraphs[ctx.tok_para[sent.start]].heading:
+            continue
+        for t in sent:
+            if ctx.tok_quote[t.i] >= 0 or t.pos_ not in ("VERB", "AUX"):
+                continue
+            lemma = t.lemma_.lower()
+            according = False
+            if lemma not in STANCE_VERBS:
+                if not (t.lower_ == "according" and t.i + 1 < len(doc) and doc[t.i + 1].lower_ == "to"):
+                    continue
+                according = True
+            if according:
+                pobj = next((c for c in doc[t.i + 1].children if c.dep_ == "pobj"), None)
+                if pobj is None:
+                    continue
+                sp = resolver.resolve_np(source_of_document(pobj))
+                src_end = max(y.i for y in pobj.subtree) + 1
+                if t.i - sent.start >= 3:  # "X happened, according to Y."
+                    span = (sent.start, t.i)
+                else:  # "According to Y, X happened."
+                    span = (src_end, sent.end)
+                statement = _clean(doc, *span)
+            else:
+                found = _complement(ctx, t)
+                if found is None:
+                    continue
+                span = found
+                subj = subject_of(ctx, t)
+                if subj is None:
+                    continue
+                sp = resolver.resolve_np(subj)
+                statement = _clean(doc, *span)
+            if not sp or not statement or len(statement.split()) < 3:
+                continue
+            if statement.split(" ", 1)[0].lower() in ("whether", "if", "why", "how", "what", "when", "who"):
+                continue  # a question put to someone is not their stance
+            lo, hi = span
+            inside = sum(
+                1 for i in range(lo, hi) if ctx.tok_quote[i] >= 0 and not ctx.partial[ctx.tok_quote[i]]
+            )
+            if inside > 0.5 * (hi - lo):
+                continue  # a direct quote: reported by the quotes stage
+            holder = resolver.name(sp)
+            if not holder:
+                continue
+            key = (holder.lower(), statement.lower())
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(
+                PositionResult(
+                    holder=holder,
+                    statement=statement,
+                    holder_kind=sp.kind,
+                    verb=t.text,
+                    sentence=si,
+                    actor=sp.actor,
+                )
+            )
+            if sp.actor >= 0:
+                ctx.actors[sp.actor].positions += 1
+    return out

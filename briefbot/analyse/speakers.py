@@ -1,0 +1,328 @@
+"""Who a noun phrase, pronoun or description refers to: the resolver quotes and positions share.
+
+A speaker is always returned as an actor (full name) or as an explicit description
+("a European official"); when neither is safe, None, because a wrong name is worse than none.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .context import Context
+from .lexicon import ORG_NOUNS, PERSON_NOUNS, PRONOUNS_PERSON, SAY_VERBS, STANCE_VERBS
+
+_REL = {"who", "which", "that", "whom"}
+_INDEF = {"a", "an", "one", "some", "another", "two", "three", "several", "many", "other", "no"}
+_PLURAL_PRON = {"they", "we"}
+
+
+@dataclass
+class Speaker:
+    """A resolved speaker: an actor index, or a free description with kind "unnamed"."""
+
+    actor: int = -1
+    text: str | None = None
+    kind: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.actor >= 0 or bool(self.text)
+
+
+def subject_of(ctx: Context, verb: Any) -> Any | None:
+    """The grammatical subject of a reporting verb, following conjunctions and relative clauses."""
+    v = verb
+    for _ in range(4):
+        subj = next(
+            (c for c in v.children if c.dep_ in ("nsubj", "nsubjpass") and ctx.tok_quote[c.i] < 0), None
+        )
+        if subj is not None:
+            if subj.lower_ in _REL and v.dep_ == "relcl":
+                return v.head
+            return subj
+        if v.dep_ in ("conj", "xcomp", "advcl") and v.head is not v:
+            h = v.head
+            if (
+                v.dep_ == "conj"
+                and h.dep_ == "ccomp"
+                and h.head.lemma_.lower() in STANCE_VERBS
+                and h.head.i < v.i
+            ):
+                v = h.head  # "He argued that X had … and said …": "said" is his, parsed into the clause
+                continue
+            v = h
+            continue
+        if v.dep_ == "relcl":
+            return v.head
+        break
+    return None
+
+
+def noun_phrase(ctx: Context, head: Any) -> tuple[int, int]:
+    """Token range of the noun phrase headed by ``head``: its left modifiers and short right PPs."""
+    lo = head.i
+    for c in head.lefts:
+        if (
+            c.dep_ in ("det", "amod", "compound", "poss", "nummod", "nmod", "quantmod", "case", "punct")
+            or c.tag_ == "POS"
+        ):
+            lo = min(lo, min(t.i for t in c.subtree))
+    hi = head.i + 1
+    for c in head.rights:
+        if c.dep_ == "prep" and c.lower_ in ("for", "at", "of", "with", "from", "in"):
+            sub = list(c.subtree)
+            if len(sub) <= 8:
+                hi = max(hi, sub[-1].i + 1)
+        else:
+            break
+    doc = ctx.doc
+    while lo < hi and doc[lo].is_punct:
+        lo += 1
+    return lo, hi
+
+
+class Resolver:
+    """Stateful over one article: remembers the last speaker for pronoun tie-breaks."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.last_speaker = -1
+
+    # -- noun phrases ---------------------------------------------------------------------------
+    def resolve_np(self, head: Any) -> Speaker:
+        ctx = self.ctx
+        if head.lower_ in PRONOUNS_PERSON or head.lower_ in ("i",):
+            return self.resolve_pronoun(head)
+        if head.lower_ in ("it", "they", "we"):
+            return self.resolve_pronoun(head)
+        # the head is itself a name ("Jimenez said"), or a name stands in apposition
+        # ("Its chairman, Jan-Willem Koster,"); a possessor ("Villa's agent") is never the speaker
+        lo, hi = noun_phrase(ctx, head)
+        a = ctx.actor_of_token(head.i)
+        if a >= 0 and ctx.actors[a].kind:
+            return Speaker(a, None, ctx.actors[a].kind)
+        appos: list[int] = []
+        for c in head.children:
+            if c.dep_ == "appos":
+                for t in c.subtree:
+                    x = ctx.actor_of_token(t.i)
+                    m = ctx.tok_mention.get(t.i)
+                    if (
+                        x >= 0
+                        and x not in appos
+                        and ctx.actors[x].kind
+                        and m is not None
+                        and not ctx.mentions[m].possessive
+                    ):
+                        appos.append(x)
+        if appos:
+            persons = [x for x in appos if ctx.actors[x].kind == "person"]
+            x = persons[0] if persons else appos[0]
+            return Speaker(x, None, ctx.actors[x].kind)
+        if head.pos_ == "PROPN" and head.text[:1].isupper():
+            return Speaker()  # a name we do not know: null rather than a guess
+        return self.resolve_description(head, lo, hi)
+
+    def resolve_description(self, head: Any, lo: int, hi: int) -> Speaker:
+        """ "the spokesperson", "the 27-year-old", "the company" -> the actor described, else the words."""
+        ctx = self.ctx
+        doc = ctx.doc
+        text = re.sub(r"\s+", " ", doc[lo:hi].text).strip()
+        if not text or not any(ch.isalpha() for ch in text):
+            return Speaker()
+        first = doc[lo].lower_
+        words = [t.lower_ for t in doc[lo:hi]]
+        head_word = head.lower_
+        age = re.search(r"(\d{1,3})\s*-\s*year\s*-\s*old", text)
+        definite = first in ("the", "its", "his", "her", "their", "this", "that") and len(words) <= 6
+        if definite:
+            before = head.i
+            best = -1
+            best_pos = -1
+            for ai, actor in enumerate(ctx.actors):
+                prev = [ctx.mentions[m].start for m in actor.mentions if ctx.mentions[m].start < before]
+                if not prev:
+                    continue
+                ok = False
+                if age and actor.age is not None and actor.age == int(age.group(1)):
+                    ok = True
+                elif not age and head_word in actor.descriptors and head_word not in ("",):
+                    ok = True
+                elif (
+                    not age
+                    and len(words) == 2
+                    and actor.kind in ("organization", "group")
+                    and head_word
+                    in (
+                        "company",
+                        "firm",
+                        "group",
+                        "union",
+                        "agency",
+                        "carmaker",
+                        "bank",
+                        "airline",
+                        "chipmaker",
+                        "automaker",
+                        "retailer",
+                        "insurer",
+                        "lender",
+                    )
+                ):
+                    ok = True  # a bare "the company" is the company the story is about
+                if ok and max(prev) > best_pos:
+                    best, best_pos = ai, max(prev)
+            if best >= 0:
+                return Speaker(best, None, ctx.actors[best].kind)
+        lemma = head.lemma_.lower()
+        if not age and not (
+            lemma in PERSON_NOUNS
+            or lemma in ORG_NOUNS
+            or head.lower_ in PERSON_NOUNS
+            or head.lower_ in ORG_NOUNS
+            or lemma.endswith(("ist", "man", "woman", "person"))
+            or lemma in ("official", "source", "people", "resident", "expert", "critic")
+        ):
+            return Speaker()  # "the deal", "the plan" do not speak
+        if definite and not age:
+            earlier = self._indefinite_before(head)
+            if earlier:
+                return Speaker(-1, earlier, "unnamed")
+        if text.lower().startswith("the "):
+            text = "the " + text[4:]
+        orgish = (lemma in ORG_NOUNS or head.lower_ in ORG_NOUNS) and lemma not in PERSON_NOUNS
+        return Speaker(-1, text, "organization" if orgish else "unnamed")
+
+    def _indefinite_before(self, head: Any) -> str | None:
+        """ "A senior diplomat said … “…,” the diplomat said": the earlier, fuller description."""
+        ctx = self.ctx
+        sent = ctx.tok_sent[head.i]
+        for si in range(sent, max(-1, sent - 4), -1):
+            for t in ctx.sents[si]:
+                if t.i >= head.i or ctx.tok_quote[t.i] >= 0 or t.lemma_ != head.lemma_ or t.i == head.i:
+                    continue
+                det = next((c for c in t.children if c.dep_ == "det"), None)
+                if det is not None and det.lower_ in _INDEF:
+                    lo, _ = noun_phrase(ctx, t)
+                    return re.sub(r"\s+", " ", ctx.doc[lo : t.i + 1].text).strip()
+        return None
+
+    # -- pronouns -------------------------------------------------------------------------------
+    def resolve_pronoun(self, tok: Any) -> Speaker:
+        """Nearest compatible earlier actor outside quotes; subjects and the last speaker are preferred."""
+        ctx = self.ctx
+        low = tok.lower_
+        want_person = low in PRONOUNS_PERSON or low == "i"
+        gender = PRONOUNS_PERSON.get(low)
+        sent = ctx.tok_sent[tok.i]
+        para = ctx.tok_para[tok.i]
+        best, best_score = -1, -1e9
+        for m in reversed(ctx.mentions):
+            if m.start >= tok.i:
+                continue
+            if m.in_quote and ctx.tok_quote[tok.i] != ctx.tok_quote[m.start]:
+                continue
+            if para - m.para > 2:
+                break
+            actor = ctx.actors[m.actor]
+            if want_person:
+                if actor.kind != "person":
+                    continue
+                if gender and actor.gender and actor.gender != gender:
+                    continue
+            else:
+                if actor.kind not in ("organization", "group") and not (
+                    low in _PLURAL_PRON and actor.kind == "place"
+                ):
+                    continue
+            score = -1.0 * (sent - m.sent) - 0.5 * (para - m.para)
+            if m.subject:
+                score += 1.5
+            if m.possessive:
+                score -= 2.0
+            if m.actor == self.last_speaker:
+                score += 1.0
+            if gender and actor.gender == gender:
+                score += 1.5  # known to match beats merely not known to clash
+            if score > best_score:
+                best, best_score = m.actor, score
+        if not want_person:
+            np = self._org_phrase_before(tok)
+            if np is not None and np[2] > best_score:
+                return Speaker(-1, np[0], np[1])
+        if best >= 0:
+            return Speaker(best, None, ctx.actors[best].kind)
+        return Speaker()
+
+    def _org_phrase_before(self, tok: Any) -> tuple[str, str, float] | None:
+        """ "The fishermen's federation was scathing. “…,” it said": a nameless organisation subject."""
+        ctx = self.ctx
+        sent = ctx.tok_sent[tok.i]
+        for si in range(sent, max(-1, sent - 3), -1):
+            s = ctx.sents[si]
+            for t in reversed(list(s)):
+                if t.i >= tok.i or ctx.tok_quote[t.i] >= 0:
+                    continue
+                if (
+                    t.dep_ in ("nsubj", "nsubjpass")
+                    and t.pos_ == "NOUN"
+                    and t.lower_ in ORG_NOUNS
+                    and ctx.actor_of_token(t.i) < 0
+                ):
+                    lo, hi = noun_phrase(ctx, t)
+                    if (
+                        ctx.doc[lo].lower_ in ("the",)
+                        or ctx.doc[lo].tag_ == "POS"
+                        or any(x.tag_ == "POS" for x in ctx.doc[lo:hi])
+                    ):
+                        text = re.sub(r"\s+", " ", ctx.doc[lo:hi].text)
+                        if text.startswith("The "):
+                            text = "the " + text[4:]
+                        return text, "organization", -1.0 * (sent - si) + 1.5
+        return None
+
+    def name(self, sp: Speaker) -> str | None:
+        if sp.actor >= 0:
+            return self.ctx.actors[sp.actor].name
+        text = sp.text
+        if text and text.split(" ", 1)[0] in ("A", "An", "The", "One", "Some", "Two", "Several"):
+            text = text[0].lower() + text[1:]
+        return text
+
+
+def is_say_verb(tok: Any) -> bool:
+    return tok.lemma_.lower() in SAY_VERBS and tok.pos_ in ("VERB", "AUX")
+
+
+_DOCUMENTS = {
+    "statement",
+    "report",
+    "filing",
+    "memo",
+    "document",
+    "letter",
+    "post",
+    "release",
+    "data",
+    "figures",
+    "survey",
+    "study",
+    "poll",
+    "transcript",
+    "email",
+    "message",
+    "note",
+    "analysis",
+}
+
+
+def source_of_document(tok: Any) -> Any:
+    """ "according to a statement from Orvel Motors" -> "Orvel Motors": the author, not the paper."""
+    if tok.lemma_.lower() in _DOCUMENTS:
+        for c in tok.children:
+            if c.dep_ == "prep" and c.lower_ in ("from", "by", "of"):
+                pobj = next((x for x in c.children if x.dep_ == "pobj"), None)
+                if pobj is not None:
+                    return pobj
+    return tok
