@@ -611,12 +611,41 @@ def serve(obj: Ctx, host: str, port: int) -> None:
 @click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "markdown"]), default="json", show_default=True)
 @click.pass_obj
 def analyze(obj: Ctx, inputs: tuple[str, ...], fmt: str) -> None:
-    """Analyse articles: actors with roles, quotes with speakers, positions, key points."""
+    """Analyse articles: actors with roles, quotes with speakers, positions, key points.
+
+    PATH is a .txt file (first line the headline, optional `date YYYY-MM-DD` marker) or an
+    .html page; a URL is fetched through the same guarded fetcher as sources.
+    """
     from .analyse.command import main as analyse_main
 
-    code = analyse_main(list(inputs), fmt)
+    fetch_url = None
+    if any("://" in i for i in inputs):
+        fetch_url = _url_loader(obj)
+    code = analyse_main(list(inputs), fmt, fetch_url=fetch_url)
     if code:
         raise SystemExit(code)
+
+
+def _url_loader(obj: Ctx) -> Any:
+    """Fetch a page with the config's network rules (private-address guard included), or defaults."""
+    from .analyse import ArticleText
+    from .config import Config, config_path
+    from .ingest.extract import extract_article
+    from .ingest.fetch import PAGE_ACCEPT, Fetcher
+
+    cfg = obj.cfg if config_path(obj.config_path).exists() else Config()
+    net = cfg.network
+    fetcher = Fetcher(timeout=net.timeout.total_seconds(), max_bytes=net.max_bytes, max_redirects=net.max_redirects,
+                      user_agent=net.user_agent, allow_private=net.allow_private, allow_hosts=net.allow_hosts,
+                      per_host=net.per_host)
+
+    def load(url: str) -> Any:
+        res = fetcher.fetch(url, accept=PAGE_ACCEPT)
+        ex = extract_article(res.body.decode("utf-8", "replace"), res.url)
+        return ArticleText(title=ex.title, body=ex.text, url=ex.canonical_url or res.url, published=ex.published,
+                           input=url)
+
+    return load
 
 
 if __name__ == "__main__":  # pragma: no cover

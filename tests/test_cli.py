@@ -172,3 +172,25 @@ def test_story_merges_actors_quotes_and_positions_of_its_reports() -> None:
     assert (haldor["name"], haldor["mentions"], haldor["role"]) == ("Ines Haldor", 5, "transport minister")
     assert [x["name"] for x in m["actors"]] == ["Ines Haldor", "Port of Vell"]
     assert len(m["quotes"]) == 2 and len(m["positions"]) == 1
+
+
+def test_analyze_a_url_through_the_guarded_fetcher(http_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    page = (
+        "<html><head><title>Harbour pilots end strike</title></head><body><nav>Home | Sport</nav><article>"
+        "<h1>Harbour pilots end strike</h1>"
+        "<p>Harbour pilots in Vellmark returned to work on Monday after a four-day strike over night shifts.</p>"
+        "<p>\u201cWe have a deal that keeps crews safe,\u201d said Jonas Aberg, the chairman of the pilots\u2019 union.</p>"
+        "<p>The port authority said traffic would be back to normal by Wednesday, and that the agreement "
+        "would be reviewed in a year.</p></article><footer>Contact us</footer></body></html>"
+    ).encode()
+    http_server.route("/pilots", body=page, content_type="text/html; charset=utf-8")
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("network: {allow_hosts: ['127.0.0.1']}\n")
+    code, out, err = run("--config", str(cfg), "analyze", http_server.url("/pilots"))
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["title"] == "Harbour pilots end strike"
+    assert any(q["speaker"] == "Jonas Aberg" for q in data["quotes"])
+    cfg.write_text("network: {allow_private: false}\n")
+    r = CliRunner().invoke(main, ["--config", str(cfg), "analyze", http_server.url("/pilots")])
+    assert r.exit_code == 2 and "private" in r.stderr

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import argparse
 import json
 import sys
@@ -37,8 +39,12 @@ def render_markdown(a: Analysis) -> str:
     return "\n".join(out)
 
 
-def main(inputs: list[str], fmt: str = "json", out: IO[str] = sys.stdout) -> int:
-    """Analyse files and print them; returns a process exit status."""
+def main(
+    inputs: list[str], fmt: str = "json", out: IO[str] | None = None,
+    fetch_url: Callable[[str], ArticleText] | None = None,
+) -> int:
+    """Analyse files (and URLs, when the caller hands in a fetcher) and print them; returns an exit status."""
+    out = out or sys.stdout  # looked up per call: a caller may have redirected stdout since import
     if fmt not in FORMATS:
         print(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}", file=sys.stderr)
         return 2
@@ -48,12 +54,19 @@ def main(inputs: list[str], fmt: str = "json", out: IO[str] = sys.stdout) -> int
     articles = []
     for path in inputs:
         if "://" in path:
-            print(
-                f"{path}: URL inputs are fetched by the CLI (briefbot analyze URL), "
-                "not by briefbot.analyse.command",
-                file=sys.stderr,
-            )
-            return 2
+            if fetch_url is None:
+                print(
+                    f"{path}: URL inputs are fetched by the CLI (briefbot analyze URL), "
+                    "not by briefbot.analyse.command",
+                    file=sys.stderr,
+                )
+                return 2
+            try:
+                articles.append(fetch_url(path))
+            except Exception as exc:  # noqa: BLE001 - report which input failed, in the user's words
+                print(f"{path}: {exc}", file=sys.stderr)
+                return 2
+            continue
         try:
             articles.append(load_input(path))
         except OSError as exc:
