@@ -8,15 +8,21 @@ it would), then times:
   first     our first poll: concurrent fetch, parse, extract, store in a fresh SQLite file
   second    our second poll: conditional GET, every feed answers 304
 
-and prints medians of --repeats runs and the ratios. ``--latency-ms`` adds a server-side
-delay per response, to show how both behave against feeds that are not on this machine.
+and prints medians of --repeats runs and the ratios, once per latency in ``--latencies``
+(a server-side delay per response; default 0 and 100 ms, the latter to show how both behave
+against feeds that are not on this machine; ``--latency-ms N`` runs one latency only).
 
-    python bench/ingest.py [--feeds 500] [--items 20] [--hosts 10] [--repeats 3] [--latency-ms 0]
+The servers run in a separate process (started and stopped here): in the poller's own process
+their request handling would compete with both the baseline and the poll for the same GIL,
+while real feeds are served by other machines.
+
+    python bench/ingest.py [--feeds 500] [--items 20] [--hosts 10] [--repeats 3] [--latencies 0,100]
 """
 from __future__ import annotations
 
 import argparse
 import hashlib
+import multiprocessing
 import statistics
 import sys
 import tempfile
@@ -24,6 +30,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -59,17 +66,25 @@ def make_feed(n: int, items: int) -> bytes:
 
 
 class Stats:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.bodies = 0
-        self.not_modified = 0
+    """Counters shared with the server process."""
+
+    def __init__(self, ctx: Any) -> None:
+        self.bodies = ctx.Value("i", 0)
+        self.not_modified = ctx.Value("i", 0)
+        self.latency = ctx.Value("d", 0.0)  # seconds of server-side delay per response
 
     def reset(self) -> None:
-        with self.lock:
-            self.bodies = self.not_modified = 0
+        for v in (self.bodies, self.not_modified):
+            with v.get_lock():
+                v.value = 0
+
+    @staticmethod
+    def bump(counter: Any) -> None:
+        with counter.get_lock():
+            counter.value += 1
 
 
-def serve(host: str, feeds: dict[str, bytes], stats: Stats, latency: float) -> ThreadingHTTPServer:
+def serve(host: str, feeds: dict[str, bytes], stats: Stats) -> ThreadingHTTPServer:
     etags = {path: '"' + hashlib.sha1(body).hexdigest()[:16] + '"' for path, body in feeds.items()}
 
     class H(BaseHTTPRequestHandler):
@@ -82,6 +97,7 @@ def serve(host: str, feeds: dict[str, bytes], stats: Stats, latency: float) -> T
             pass
 
         def do_GET(self) -> None:
+            latency = stats.latency.value
             if latency:
                 time.sleep(latency)
             body = feeds.get(self.path)
@@ -91,14 +107,12 @@ def serve(host: str, feeds: dict[str, bytes], stats: Stats, latency: float) -> T
                 self.end_headers()
                 return
             if self.headers.get("If-None-Match") == etags[self.path]:
-                with stats.lock:
-                    stats.not_modified += 1
+                stats.bump(stats.not_modified)
                 self.send_response(304)
                 self.send_header("ETag", etags[self.path])
                 self.end_headers()
                 return
-            with stats.lock:
-                stats.bodies += 1
+            stats.bump(stats.bodies)
             self.send_response(200)
             self.send_header("Content-Type", "application/rss+xml")
             self.send_header("ETag", etags[self.path])
@@ -108,31 +122,33 @@ def serve(host: str, feeds: dict[str, bytes], stats: Stats, latency: float) -> T
 
     server = ThreadingHTTPServer((host, 0), H)
     server.daemon_threads = True
+    server.request_queue_size = 1024  # a poll opens many connections at once
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--feeds", type=int, default=500)
-    ap.add_argument("--items", type=int, default=20)
-    ap.add_argument("--hosts", type=int, default=10)
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--latency-ms", type=float, default=0.0)
-    args = ap.parse_args()
-
-    stats = Stats()
-    hosts = [f"127.0.0.{i + 1}" for i in range(args.hosts)]
-    urls: list[str] = []
+def server_process(hosts: list[str], n_feeds: int, items: int, stats: Stats, conn: Any) -> None:
+    """Runs in its own process: real feeds are served by other machines, not by the poller's GIL."""
     servers = []
+    urls: list[str] = []
     for h_i, host in enumerate(hosts):
-        mine = {f"/feed/{n}.xml": make_feed(n, args.items) for n in range(args.feeds) if n % len(hosts) == h_i}
-        srv = serve(host, mine, stats, args.latency_ms / 1000)
+        mine = {f"/feed/{n}.xml": make_feed(n, items) for n in range(n_feeds) if n % len(hosts) == h_i}
+        srv = serve(host, mine, stats)
         servers.append(srv)
         urls += [f"http://{host}:{srv.server_address[1]}{p}" for p in mine]
-    total_bytes = sum(len(make_feed(0, args.items)) for _ in range(1)) * len(urls)
+    conn.send(urls)
+    conn.recv()  # wait for "stop"
+    for srv in servers:
+        srv.shutdown()
+        srv.server_close()
+
+
+def run(urls: list[str], hosts: list[str], args: argparse.Namespace, stats: Stats, latency_ms: float) -> bool:
+    """All repeats at one latency; prints them and the medians; False when a check failed."""
+    stats.latency.value = latency_ms / 1000
+    total_bytes = len(make_feed(0, args.items)) * len(urls)
     print(f"{len(urls)} feeds x {args.items} items on {len(hosts)} loopback hosts "
-          f"(~{total_bytes / 1e6:.1f} MB), latency {args.latency_ms:g} ms per response")
+          f"(~{total_bytes / 1e6:.1f} MB, served by another process), latency {latency_ms:g} ms per response")
 
     cfg = Config.model_validate({
         "network": {"allow_private": False, "allow_hosts": hosts, "timeout": "60s"},
@@ -140,6 +156,7 @@ def main() -> int:
     })
 
     base_t, first_t, second_t = [], [], []
+    bodies = 0
     for rep in range(args.repeats):
         t = time.perf_counter()
         n_entries = 0
@@ -161,24 +178,58 @@ def main() -> int:
                 t = time.perf_counter()
                 r2 = poller.poll()
                 second_t.append(time.perf_counter() - t)
-                bodies, not_mod = stats.bodies, stats.not_modified
+                bodies, not_mod = stats.bodies.value, stats.not_modified.value
+            stored = store.count_articles()
             store.close()
         print(f"  run {rep + 1}: baseline {base_t[-1]:.2f}s  first {first_t[-1]:.2f}s ({new} new, {failed} failed)"
               f"  second {second_t[-1]:.2f}s ({not_mod} x 304, {bodies} bodies)")
-        if new != len(urls) * args.items or failed:
+        if new != len(urls) * args.items or failed or stored != new:
             print("  ERROR: the first poll did not store every item", file=sys.stderr)
-            return 1
-        if sum(1 for s in r2.sources if s.status == "not_modified") != len(urls):
+            return False
+        if sum(1 for s in r2.sources if s.status == "not_modified") != len(urls) or bodies:
             print("  ERROR: the second poll was not all 304s", file=sys.stderr)
-            return 1
+            return False
 
     b, f, s = (statistics.median(x) for x in (base_t, first_t, second_t))
     print(f"median of {args.repeats}: sequential feedparser loop {b:.2f}s | our first poll {f:.2f}s "
           f"| our second poll {s:.2f}s")
     print(f"ratio first poll vs loop: {b / f:.1f}x faster (target >= 10x); "
           f"second poll vs loop: {b / s:.1f}x; feed bodies downloaded on the second poll: {bodies}")
-    for srv in servers:
-        srv.shutdown()
+    return True
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--feeds", type=int, default=500)
+    ap.add_argument("--items", type=int, default=20)
+    ap.add_argument("--hosts", type=int, default=10)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--latencies", default="0,100",
+                    help="comma-separated server-side delays per response in ms, each run in turn (default 0,100)")
+    ap.add_argument("--latency-ms", type=float, default=None, help="a single latency; overrides --latencies")
+    args = ap.parse_args()
+    latencies = [args.latency_ms] if args.latency_ms is not None else [
+        float(x) for x in args.latencies.split(",") if x.strip()
+    ]
+
+    ctx = multiprocessing.get_context("spawn")
+    stats = Stats(ctx)
+    hosts = [f"127.0.0.{i + 1}" for i in range(args.hosts)]
+    here, there = ctx.Pipe()
+    proc = ctx.Process(target=server_process, args=(hosts, args.feeds, args.items, stats, there), daemon=True)
+    proc.start()
+    try:
+        urls: list[str] = here.recv()
+        for i, latency_ms in enumerate(latencies):
+            if i:
+                print()
+            if not run(urls, hosts, args, stats, latency_ms):
+                return 1
+    finally:
+        here.send("stop")
+        proc.join(10)
+        if proc.is_alive():
+            proc.terminate()
     return 0
 
 

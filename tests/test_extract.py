@@ -58,3 +58,31 @@ def test_html_to_text_plain_text_passes_through() -> None:
 
 def test_html_to_text_inline_tags_do_not_split_words() -> None:
     assert html_to_text("<p>un<b>believ</b><i>able</i> <a href='#'>news</a></p>") == "unbelievable news"
+
+
+def test_html_to_text_drops_non_content_and_keeps_structure() -> None:
+    fragment = (
+        "<style>p { x }</style><figure><figcaption>Caption</figcaption></figure>"
+        "<p>Before<iframe src='//x'>frame text</iframe><noscript>no js</noscript> after</p>"
+        "<!-- a comment --><p>Dash &#150; and &#8212;</p>"
+    )
+    assert html_to_text(fragment) == "Caption\n\nBefore after\n\nDash \u2013 and \u2014"
+
+
+def test_html_to_text_nul_and_invisible_characters() -> None:
+    assert html_to_text("<p>a\x00b\u200bc\u00ad</p>") == "abc"
+    assert html_to_text("<!-- only a comment -->") == ""
+
+
+def test_clean_html_and_text_removes_scripts_and_keeps_markup() -> None:
+    from briefbot.ingest.extract import clean_html_and_text
+
+    html, text = clean_html_and_text(
+        "Lead <ul><li>Cod</li><li>Herring</li></ul><script>track()</script><p>Tail &amp; end</p>"
+    )
+    assert html is not None and "<li>Herring</li>" in html and "track" not in html and "<script" not in html
+    assert html.startswith("Lead ")
+    assert text == "Lead\n\nCod\n\nHerring\n\nTail & end"
+    assert html_to_text(html) == text  # the cleaned markup says the same
+    assert clean_html_and_text("<script>x()</script>") == (None, "")
+    assert clean_html_and_text("   ") == (None, "")

@@ -366,3 +366,40 @@ def test_fast_path_resolves_no_external_entities(tmp_path: Path) -> None:
     ) is None
     for entry in parse_feed(body, "https://x.example/feed").entries:
         assert "TOP SECRET" not in (entry.title or "")
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for p in [*_FIXTURES.iterdir(), *_SAMPLES.glob("*.xml"), *_FIXTURES.glob("*.json")]
+           if p.suffix in (".xml", ".rdf", ".json")),
+    ids=lambda p: p.name,
+)
+def test_content_text_is_the_text_of_content_html(path: Path) -> None:
+    """What poll keeps of an entry's content is html_to_text(content_html), on every path."""
+    from briefbot.ingest.extract import html_to_text
+
+    try:
+        feed = parse_feed(path.read_bytes(), "https://x.example/feeds/f.xml", None)
+    except FeedError:
+        return
+    for entry in feed.entries:
+        if entry.content_html is None:
+            assert entry.content_text is None
+        else:
+            assert entry.content_text == html_to_text(entry.content_html)
+            assert "<script" not in entry.content_html.lower()
+
+
+def test_fast_path_keeps_the_text_feedparser_sanitising_would_have_kept() -> None:
+    """Neither path sanitises any more; both keep the same text, and never script or style text."""
+
+    item = ("<item><title>T</title><link>https://x.example/a</link><description><![CDATA[<p onclick='x()'>Lead"
+            "<script>steal()</script></p>]]></description><content:encoded><![CDATA[<p>Body <b>bold</b></p>"
+            "<style>p{}</style><p>Two <a href='/rel'>link</a></p>]]></content:encoded></item>")
+    body = _rss([item])
+    fast, slow = _both_paths(body, "https://x.example/feed", "application/rss+xml")
+    assert fast is not None and fast == slow
+    (entry,) = fast.entries  # type: ignore[attr-defined]
+    assert entry.summary == "Lead"
+    assert entry.content_text == "Body bold\n\nTwo link"
+    assert "steal" not in (entry.content_html or "") and "<style" not in (entry.content_html or "")

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpcore
 import pytest
 from httpserver import Handler, TestHTTPServer, http_date
 from hypothesis import given
@@ -254,16 +255,53 @@ def test_allow_private_lets_everything_through(http_server: TestHTTPServer) -> N
         assert f.fetch(http_server.url("/feed.xml", host="localhost")).body == RSS
 
 
-def test_dns_rebinding_is_caught_at_connect_time(
+def test_dns_rebinding_cannot_redirect_the_connection(
     http_server: TestHTTPServer, fetcher: Fetcher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The name looks public when checked, then points at loopback when connecting."""
+    """The name looks public when checked, then would point at loopback when connecting: the host is
+    resolved once per hop and the connection goes to the address that was vetted, never to a
+    second answer (so the rebound 127.0.0.1 is never asked for, let alone contacted)."""
     answers = iter([["93.184.215.14"], ["127.0.0.1"]])
-    monkeypatch.setattr(fetch_module, "_getaddrinfo", lambda host, port: next(answers))
+    lookups: list[str] = []
+
+    def resolve(host: str, port: int) -> list[str]:
+        lookups.append(host)
+        return next(answers)
+
+    connected: list[str] = []
+
+    def connect_tcp(self: object, host: str, port: int, *a: object, **k: object) -> object:
+        connected.append(host)
+        raise httpcore.ConnectError("unreachable in tests")
+
+    monkeypatch.setattr(fetch_module, "_getaddrinfo", resolve)
+    monkeypatch.setattr(httpcore.SyncBackend, "connect_tcp", connect_tcp)
     http_server.route("/feed.xml", RSS)
     err = fetch_error(fetcher, http_server.url("/feed.xml", host="rebind.test"))
-    assert err.kind == "blocked" and "at connect time" in err.message
+    assert lookups == ["rebind.test"]
+    assert connected == ["93.184.215.14"]
+    assert err.kind == "network"
     assert http_server.requests == []
+
+
+def test_connect_outside_a_vetted_fetch_is_vetted_at_connect_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A connection the pool opens with no vetted answer at hand resolves and vets by itself."""
+    monkeypatch.setattr(fetch_module, "_getaddrinfo", lambda host, port: ["127.0.0.1"])
+    backend = fetch_module._GuardedBackend(fetch_module._AddressGuard(False, []))
+    with pytest.raises(fetch_module._Blocked, match="rebind.test resolves to 127.0.0.1"):
+        backend.connect_tcp("rebind.test", 80, timeout=1.0)
+
+
+def test_vetted_addresses_are_per_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A vetted answer for one host is never used to connect to another."""
+    monkeypatch.setattr(fetch_module, "_getaddrinfo", lambda host, port: ["127.0.0.1"])
+    backend = fetch_module._GuardedBackend(fetch_module._AddressGuard(False, []))
+    fetch_module._local.vetted = ("public.test", 80, ["93.184.215.14"])
+    try:
+        with pytest.raises(fetch_module._Blocked):
+            backend.connect_tcp("other.test", 80, timeout=1.0)
+    finally:
+        fetch_module._local.vetted = None
 
 
 def test_connection_goes_to_the_vetted_address(

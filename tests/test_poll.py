@@ -229,3 +229,15 @@ def test_local_folder_and_files(tmp_path: Path, store: Store, clock: Clock) -> N
     assert report["F"].new == 1 and report["P"].new == 1
     titles = {a.title for a in store.articles()}
     assert "Council backs ferry subsidy" in titles
+
+
+def test_entry_hash_follows_the_kept_text_not_the_markup() -> None:
+    from briefbot.ingest.feeds import Entry
+    from briefbot.ingest.poll import entry_hash
+
+    def entry(html: str) -> Entry:
+        return Entry(guid="g", link="https://x.example/a", title="T", summary="S", content_html=html,
+                     published=None, updated=None, author=None)
+
+    assert entry_hash(entry("<p>Same text</p>")) == entry_hash(entry("<p class='x'><span>Same</span> text</p>"))
+    assert entry_hash(entry("<p>Same text</p>")) != entry_hash(entry("<p>Other text</p>"))

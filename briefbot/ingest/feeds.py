@@ -22,7 +22,7 @@ from urllib.parse import urljoin
 import feedparser
 
 from briefbot.errors import FeedError
-from briefbot.ingest.extract import html_to_text
+from briefbot.ingest.extract import clean_html_and_text, html_to_text
 
 __all__ = ["Entry", "ParsedFeed", "discover_feeds", "looks_like_html", "parse_feed"]
 
@@ -39,7 +39,14 @@ _FEED_TYPES = frozenset(
 
 @dataclass(frozen=True)
 class Entry:
-    """One item of a feed. Text fields are plain text except ``content_html``."""
+    """One item of a feed. Text fields are plain text except ``content_html``.
+
+    ``content_html`` is the feed's content markup *for deriving text only*: briefbot never
+    outputs feed HTML (it stores ``content_text`` and plain-text summaries, and escapes all of
+    it per medium when rendering), so it is not sanitised for display -- scripts, styles,
+    frames and objects are removed, attributes and links are left as the feed had them.
+    ``content_text`` is ``html_to_text(content_html)``, computed once by the parser.
+    """
 
     guid: str | None
     link: str | None
@@ -49,6 +56,15 @@ class Entry:
     published: datetime | None
     updated: datetime | None
     author: str | None
+    content_text: str | None = None
+
+
+def _content(html: str | None) -> tuple[str | None, str | None]:
+    """(content_html, content_text) of a feed's raw content markup."""
+    if html is None or not html.strip():
+        return None, None
+    cleaned, text = clean_html_and_text(html)
+    return (cleaned, text) if cleaned is not None else (None, None)
 
 
 @dataclass(frozen=True)
@@ -246,6 +262,7 @@ def _parse_json_feed(body: bytes, url: str) -> ParsedFeed:
             # Keep the text author's paragraphs: the downstream takes full text from content_html.
             paragraphs = [p.strip() for p in content_text.split("\n\n") if p.strip()]
             content_html = "".join(f"<p>{_escape(p)}</p>" for p in paragraphs) or None
+        content_html, content_text = _content(content_html)
         entries.append(
             Entry(
                 guid=str(guid) if guid is not None and str(guid).strip() else None,
@@ -253,6 +270,7 @@ def _parse_json_feed(body: bytes, url: str) -> ParsedFeed:
                 title=_text(item.get("title")),
                 summary=summary,
                 content_html=content_html,
+                content_text=content_text,
                 published=_from_string(item.get("date_published")),
                 updated=_from_string(item.get("date_modified")),
                 author=_json_author(item) or feed_author,
@@ -319,7 +337,11 @@ def _parse_xml_feed(body: bytes, url: str, content_type: str | None) -> ParsedFe
     headers = {"content-location": url} if url.lower().startswith(("http:", "https:")) else {}
     if content_type:
         headers["content-type"] = content_type
-    parsed = feedparser.parse(io.BytesIO(body), response_headers=headers)
+    # No sanitising or URI rewriting inside markup: only text derived from it is kept (see Entry),
+    # and feedparser's pure-Python sanitiser is most of its cost on content-rich feeds.
+    parsed = feedparser.parse(
+        io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+    )
     version = parsed.get("version") or ""
     # The lenient fallback parser turns broken markup into empty entries; they carry nothing.
     raw_entries = [e for e in parsed.get("entries") or [] if any(_get(e, k) for k in _ENTRY_KEYS)]
@@ -348,7 +370,8 @@ def _parse_xml_feed(body: bytes, url: str, content_type: str | None) -> ParsedFe
             link=_link(e.get("link"), url),
             title=_text(e.get("title")),
             summary=_text(e.get("summary")),
-            content_html=_content_html(e),
+            content_html=(content := _content(_content_html(e)))[0],
+            content_text=content[1],
             # RSS 1.0 dates items with dc:date, which feedparser files under "updated".
             published=_from_struct(
                 _get(e, "published_parsed") or (_get(e, "updated_parsed") if is_rss else None)
@@ -368,20 +391,22 @@ def _parse_xml_feed(body: bytes, url: str, content_type: str | None) -> ParsedFe
 
 # --------------------------------------------------------------------------- fast path
 #
-# feedparser is pure Python and costs ~6 ms per 20-item feed; on a poll of hundreds of feeds it
+# feedparser is pure Python and costs ~3-6 ms per 20-item feed; on a poll of hundreds of feeds it
 # is most of the CPU. Plain RSS 2.0 -- by far the most common dialect -- is parsed here with
 # lxml (C) instead, reproducing feedparser's per-field rules (feedparser 6.0, mixin.pop): the same
-# link resolution, guid-as-link rule, sanitiser and date parser, so both paths give identical
-# entries. Anything this path does not know (another dialect, a DOCTYPE, xml:base, an unknown
-# item element, duplicate fields, an unusual encoding) returns None and feedparser decides;
-# tests/test_feeds.py runs both paths over every fixture and asserts they agree.
+# link resolution, guid-as-link rule, mis-decoded UTF-8 repair and date parser. Neither path
+# sanitises markup or rewrites URIs inside it (feedparser is called with sanitize_html=False,
+# resolve_relative_uris=False): briefbot keeps only plain text derived from feed HTML -- titles
+# and summaries through html_to_text, content as ``content_text`` -- and escapes everything per
+# medium when rendering, so a sanitiser's work (~70% of this path) bought nothing. Content markup
+# goes through the same clean_html_and_text on both paths, so both give identical entries.
+# Anything this path does not know (another dialect, a DOCTYPE, xml:base, an unknown item
+# element, duplicate fields, an unusual encoding) returns None and feedparser decides;
+# tests/test_feeds.py runs both paths over every fixture and asserts they agree on what is kept.
 
 from feedparser.datetimes import _parse_date as _fp_parse_date
 from feedparser.mixin import _cp1252 as _FP_CP1252
-from feedparser.mixin import _FeedParserMixin as _FPMixin
-from feedparser.sanitizer import _sanitize_html as _fp_sanitize
 from feedparser.urls import _urljoin as _fp_urljoin
-from feedparser.urls import resolve_relative_uris as _fp_resolve_uris
 
 try:  # lxml comes with trafilatura; without it every feed simply takes the feedparser path
     from lxml import etree as _etree
@@ -414,16 +439,11 @@ def _xml_parser() -> Any:
 _PARSERS = __import__("threading").local()
 
 
-def _fp_finish(raw: str, *, html: bool = False, plain: bool = False, uri: str | None = None) -> str:
-    """feedparser's pop(): strip, resolve a URI element, sanitise markup, fix mis-decoded UTF-8."""
+def _fp_finish(raw: str, *, uri: str | None = None) -> str:
+    """feedparser's pop() without sanitising: strip, resolve a URI element, fix mis-decoded UTF-8."""
     output = raw.strip()
     if uri is not None and output:
         output = _fp_urljoin(uri, output)
-    if plain and _FPMixin.looks_like_html(output):
-        html = True
-    if html:
-        output = _fp_resolve_uris(output, _PARSERS.base, "utf-8", "text/html")
-        output = _fp_sanitize(output, "utf-8", "text/html")
     if not output.isascii():
         try:
             output = output.encode("iso-8859-1").decode("utf-8")
@@ -480,7 +500,6 @@ def _rss20_tree(root: Any, url: str) -> ParsedFeed:
     if channel.tag != "channel":
         raise _Fallback
     base = url if url.lower().startswith(("http:", "https:")) else ""
-    _PARSERS.base = base
     feed_title = feed_link = None
     seen: set[str] = set()
     items = []
@@ -493,7 +512,7 @@ def _rss20_tree(root: Any, url: str) -> ParsedFeed:
                 raise _Fallback
             seen.add(tag)
             if tag == "title":
-                feed_title = _fp_finish(_simple_text(child), plain=True)
+                feed_title = _fp_finish(_simple_text(child))
             else:
                 feed_link = _LINK_ENTITY.sub(r"&\g<1>", _fp_finish(_simple_text(child), uri=base))
         elif tag == _ATOM_LINK:
@@ -552,11 +571,11 @@ def _rss20_item(item: Any, base: str, url: str) -> Entry | None:
     elif guid_is_link:
         link = guid
     if "title" in fields:
-        title = _fp_finish(_simple_text(fields["title"]), plain=True)
+        title = _fp_finish(_simple_text(fields["title"]))
     if "description" in fields:
-        summary = _fp_finish(_simple_text(fields["description"]), html=True)
+        summary = _fp_finish(_simple_text(fields["description"]))
     if content_key in fields:
-        content = _fp_finish(_simple_text(fields[content_key]), html=True)
+        content = _fp_finish(_simple_text(fields[content_key]))
         if summary is None:
             summary = content  # feedparser copies content:encoded to an absent summary
     author_el = fields.get("author")
@@ -574,15 +593,14 @@ def _rss20_item(item: Any, base: str, url: str) -> Entry | None:
         updated = _fp_parse_date(_fp_finish(_simple_text(fields[_DC_NS + "date"])))
     if not (guid or link or title or summary or content_key in fields):
         return None  # what _parse_xml_feed drops too: an entry that carries nothing
-    content_html = None
-    if content is not None and content.strip():
-        content_html = content
+    content_html, content_text = _content(content)
     return Entry(
         guid=guid or None,
         link=_link(link, url),
         title=_text(title),
         summary=_text(summary),
         content_html=content_html,
+        content_text=content_text,
         published=_from_struct(published or updated),
         updated=_from_struct(updated),
         author=_text(author),

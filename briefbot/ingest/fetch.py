@@ -9,11 +9,13 @@ on 10.0.0.1, ...).
 Design:
 - sync ``httpx.Client`` (the poller runs fetches from a small thread pool);
 - redirects are followed by hand so that every hop is checked;
-- the host is resolved and vetted *before* a request is sent, and -- when briefbot builds the
-  transport itself -- again at connect time, connecting only to the address it just vetted.
+- the host is resolved and vetted *before* a request is sent, once per hop, and -- when
+  briefbot builds the transport itself -- a new connection goes only to one of the addresses
+  that vetting returned (handed to the connecting code on this thread, not resolved again).
   That closes the DNS-rebinding gap (a name that resolves to a public address for the check
-  and to 127.0.0.1 for the connection). A caller that passes its own ``transport`` keeps the
-  pre-request check only;
+  and to 127.0.0.1 for the connection). A connection made outside a vetted fetch resolves and
+  vets at connect time. A caller that passes its own ``transport`` keeps the pre-request
+  check only;
 - a total deadline per fetch is enforced on every socket read, so a server that trickles a
   byte at a time (in the headers or the body) still times out;
 - the body is decompressed by us, bounded, so a small gzip bomb cannot expand past
@@ -242,10 +244,14 @@ class _GuardedBackend(httpcore.NetworkBackend):
         timeout = _remaining(timeout)
         if timeout == 0.0:
             raise httpcore.ConnectTimeout("total deadline exceeded")
-        try:
-            targets = self._guard.vet(host, port)
-        except _Resolve as exc:
-            raise httpcore.ConnectError(str(exc)) from exc
+        vetted = getattr(_local, "vetted", None)
+        if vetted is not None and vetted[0] == host.strip("[]").lower() and vetted[1] == port:
+            targets = vetted[2]  # resolved and vetted by this fetch's hop a moment ago: no second lookup
+        else:
+            try:
+                targets = self._guard.vet(host, port)
+            except _Resolve as exc:
+                raise httpcore.ConnectError(str(exc)) from exc
         last: Exception | None = None
         for address in targets:
             try:
@@ -365,7 +371,9 @@ class Fetcher:
         self.user_agent = user_agent
         self.per_host = per_host
         self._guard = _AddressGuard(allow_private, allow_hosts)
-        limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=30.0)
+        # Every open connection may stay alive: a poll fetches each host's feeds back to back over
+        # the per-host slots, and a kept-alive connection is one TCP (and TLS) handshake saved.
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=100, keepalive_expiry=30.0)
         if transport is None:
             transport = _GuardedTransport(self._guard, limits)
         self._client = httpx.Client(
@@ -414,7 +422,7 @@ class Fetcher:
         current = url
         visited: list[str] = []
         for _hop in range(self.max_redirects + 1):
-            target = self._check(current, original=url, previous=visited[-1] if visited else None)
+            target, addresses = self._check(current, original=url, previous=visited[-1] if visited else None)
             visited.append(str(target))
             headers = {"Accept": accept}
             if etag:
@@ -424,7 +432,7 @@ class Fetcher:
             waited = time.monotonic()
             with self._slot(target.host):
                 deadline += time.monotonic() - waited  # waiting for a slot is not the server's fault
-                result_or_next = self._one_hop(target, headers, deadline, started, original=url)
+                result_or_next = self._one_hop(target, headers, deadline, started, original=url, addresses=addresses)
             if isinstance(result_or_next, FetchResult):
                 return result_or_next
             current = str(result_or_next)
@@ -444,10 +452,11 @@ class Fetcher:
 
     # -- internals
 
-    def _check(self, url: str, *, original: str, previous: str | None) -> httpx.URL:
+    def _check(self, url: str, *, original: str, previous: str | None) -> tuple[httpx.URL, list[str]]:
         """Parse ``url`` and apply scheme and address rules before any byte is sent.
 
-        ``previous`` is the hop that redirected here, if any (named in the message).
+        ``previous`` is the hop that redirected here, if any (named in the message). Returns the
+        URL and the vetted addresses of its host (the only ones a new connection may use).
         """
         what = f"redirect from {previous} to {url} refused" if previous else f"refused to fetch {url}"
         try:
@@ -465,7 +474,7 @@ class Fetcher:
             raise FetchError(f"{what}: the URL has no host", kind="blocked", url=original)
         host = parsed.raw_host.decode("ascii")
         try:
-            self._guard.vet(host, parsed.port or (443 if parsed.scheme == "https" else 80))
+            addresses = self._guard.vet(host, parsed.port or (443 if parsed.scheme == "https" else 80))
         except _Blocked as exc:
             raise FetchError(f"{what}: {exc.reason}", _ALLOW_HINT, kind="blocked", url=original) from None
         except _Resolve as exc:
@@ -475,7 +484,7 @@ class Fetcher:
                 kind="network",
                 url=original,
             ) from None
-        return parsed
+        return parsed, addresses
 
     def _slot(self, host: str) -> threading.BoundedSemaphore:
         with self._slots_lock:
@@ -492,10 +501,14 @@ class Fetcher:
         started: float,
         *,
         original: str,
+        addresses: list[str] | None = None,
     ) -> FetchResult | httpx.URL:
         """One request; returns the result, or the next URL when the answer is a redirect."""
         url = str(target)
         _local.deadline = deadline
+        if addresses is not None:
+            port = target.port or (443 if target.scheme == "https" else 80)
+            _local.vetted = (target.raw_host.decode("ascii").strip("[]").lower(), port, addresses)
         try:
             left = max(deadline - time.monotonic(), 0.001)
             per_op = min(self.timeout, left)
@@ -534,6 +547,7 @@ class Fetcher:
             ) from exc
         finally:
             _local.deadline = None
+            _local.vetted = None
 
     def _handle(
         self, response: httpx.Response, deadline: float, started: float, *, original: str

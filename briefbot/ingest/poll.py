@@ -105,9 +105,20 @@ def backoff(failures: int, interval: timedelta) -> timedelta:
     return min(delay, MAX_BACKOFF)
 
 
-def entry_hash(entry: Entry) -> str:
+def content_text(entry: Entry) -> str:
+    """Plain text of an entry's content markup (the parsers compute it once, as ``content_text``)."""
+    if entry.content_text is not None:
+        return entry.content_text
+    return html_to_text(entry.content_html) if entry.content_html else ""
+
+
+def entry_hash(entry: Entry, text: str | None = None) -> str:
+    """What the feed says about an entry, as far as briefbot keeps it: its content's *text*, not the
+    markup (which parsers and libraries may serialise differently without anything changing).
+    ``text`` is content_text(entry) when the caller has it already."""
     h = hashlib.sha256()
-    for part in (entry.link, entry.guid, entry.title, entry.summary, entry.content_html):
+    text = content_text(entry) if text is None else text
+    for part in (entry.link, entry.guid, entry.title, entry.summary, text):
         h.update((part or "").encode("utf-8", "replace"))
         h.update(b"\x00")
     return h.hexdigest()
@@ -357,11 +368,11 @@ class Poller:
                     wait_until.isoformat(timespec="seconds"))
 
     @staticmethod
-    def _item(entry: Entry, key: str, ehash: str) -> ArticleIn:
+    def _item(entry: Entry, key: str, ehash: str, content: str | None = None) -> ArticleIn:
         if isinstance(entry, TextEntry):
             text, full = entry.text, entry.text_full
         else:
-            content = html_to_text(entry.content_html) if entry.content_html else ""
+            content = content_text(entry) if content is None else content
             summary_text = entry.summary or ""
             if len(content) >= FULL_CONTENT_CHARS:
                 text, full = content, True
@@ -402,12 +413,13 @@ def _prepare(entries: list[Entry], feed_url: str) -> list[tuple[Entry, ArticleIn
     """Key, hash and text of every entry (worker side: pure CPU, no database)."""
     out: list[tuple[Entry, ArticleIn]] = []
     for entry in entries:
-        ehash = entry_hash(entry)
+        content = content_text(entry)
+        ehash = entry_hash(entry, content)
         try:
             key = article_key(entry.link, entry.guid, feed_url)
         except ValueError:
             key = "hash:" + ehash  # no link, no id: its content is all that identifies it
-        out.append((entry, Poller._item(entry, key, ehash)))
+        out.append((entry, Poller._item(entry, key, ehash, content)))
     return out
 
 
