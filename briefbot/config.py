@@ -48,7 +48,8 @@ _SCHEDULE_RE = re.compile(
     r"(?:\s*[-,]\s*(?:mon|tue|wed|thu|fri|sat|sun))*)\s+)?(?P<hh>[01]?\d|2[0-3]):(?P<mm>[0-5]\d)$",
     re.I,
 )
-_DEST_RE = re.compile(r"^(slack:(#[\w.-]+|[CGD][A-Z0-9]+|webhook)|email:[^@\s]+@[^@\s]+)$")
+# email:a@example.com, or email:a@example.com,b@example.com for one message to a list
+_DEST_RE = re.compile(r"^(slack:(#[\w.-]+|[CGD][A-Z0-9]+|webhook)|email:[^@\s,]+@[^@\s,]+(,[^@\s,]+@[^@\s,]+)*)$")
 
 
 def parse_duration(value: Any) -> timedelta:

@@ -109,9 +109,9 @@ def queue(
                            not_before=not_before)
         elif dest.startswith("email:"):
             email = render_email(kind, ctx, tdir)
-            addr = dest.removeprefix("email:")
-            outbox.enqueue(dkey, "email", addr, {
-                "subject": email.subject, "text": email.text, "html": email.html, "to": [addr],
+            addrs = [a.strip() for a in dest.removeprefix("email:").split(",") if a.strip()]
+            outbox.enqueue(dkey, "email", ",".join(addrs), {
+                "subject": email.subject, "text": email.text, "html": email.html, "to": addrs,
                 "message_id": message_id(dkey),
                 "list_unsubscribe": cfg.email.list_unsubscribe if cfg.email else None,
             }, not_before=not_before)

@@ -199,3 +199,14 @@ def test_alert_cap_folds_the_excess_into_one_summary(setup: Path, slack: SlackSe
     before = len(slack.posts)
     run(setup, "fetch", "--force")
     assert len(slack.posts) == before
+
+
+def test_email_recipient_list_gets_one_message(setup: Path, smtp: SMTPServer) -> None:
+    setup.write_text(setup.read_text().replace("'email:team@example.com'", "'email:team@example.com,chief@example.com'"))
+    run(setup, "fetch", "--no-deliver")
+    code, out = run(setup, "digest", "morning", "--to", "email")
+    assert code == 0, out
+    [msg] = [m for m in smtp.messages if "chief@example.com" in m.rcpt_tos]
+    assert sorted(msg.rcpt_tos) == ["chief@example.com", "team@example.com"]
+    assert "chief@example.com" in msg.message["To"] and "team@example.com" in msg.message["To"]
+    assert msg.message["Message-ID"].endswith("@briefbot.local>") and ":" not in msg.message["Message-ID"]
