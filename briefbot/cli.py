@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NoReturn
 

@@ -286,9 +286,10 @@ def queue_alerts(cfg: Config, store: Store, story_ids: Sequence[int], *, now: da
         extra = items[allowed:]
         if extra:
             # over the cap: one summary for the rest, and each story counts as alerted
-            ctx = digest_context(f"{w.name}: {len(extra)} more matching stories this hour", [x[2] for x in extra],
-                                 since=now - timedelta(hours=1), until=now, timezone=w.timezone)
-            keys += queue(cfg, store, "digest", ctx, w.to, f"alert-summary:{w.name}:{min(x[0] for x in extra)}",
+            summary = digest_context(f"{w.name}: {len(extra)} more matching stories this hour",
+                                     [x[2] for x in extra], since=now - timedelta(hours=1), until=now,
+                                     timezone=w.timezone)
+            keys += queue(cfg, store, "digest", summary, w.to, f"alert-summary:{w.name}:{min(x[0] for x in extra)}",
                           not_before=hold)
             for sid, art, _, _ in extra:
                 claim_alert(store, w.name, sid, art.id, now)

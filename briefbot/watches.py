@@ -32,7 +32,7 @@ def add(
         raise BriefbotError(f"watch {name!r} is defined in the config file", hint="edit config.yaml to change it")
     compile_query(query)
     dests = list(to)
-    WatchConfig(name=name, query=query, to=dests)  # same destination rules as the config
+    WatchConfig(name=name, query=query, to=dests, max_per_hour=None)  # same destination rules as the config
     if dests and any(d.startswith("slack:") for d in dests) and cfg.slack is None:
         raise BriefbotError("alerts to Slack need a `slack:` section in the config")
     if dests and any(d.startswith("email:") for d in dests) and cfg.email is None:

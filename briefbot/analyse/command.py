@@ -9,7 +9,7 @@ import json
 import sys
 from typing import IO, Any
 
-from . import Analyser, Analysis, load_input
+from . import Analyser, Analysis, ArticleText, load_input
 
 FORMATS = ("json", "jsonl", "markdown")
 
