@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import threading
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -24,7 +23,6 @@ import pytest
 from outbox_worker import email_payload, message_id
 from slackserver import SlackServer
 from smtpserver import SMTPServer
-from sqlalchemy import create_engine, text
 
 from briefbot.deliver import EmailSender, SlackSender
 from briefbot.deliver.outbox import (
@@ -39,56 +37,12 @@ from briefbot.deliver.outbox import (
 )
 from briefbot.store import Store
 
-PG_URL = os.environ.get("BRIEFBOT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
 T0 = datetime(2026, 11, 29, 7, 30, tzinfo=UTC)
 WORKER = Path(__file__).parent / "outbox_worker.py"
 
 
 # -- fixtures ------------------------------------------------------------------------------
-
-
-def _pg_reason() -> str | None:
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
-        return "psycopg is not installed (pip install 'briefbot[postgres]')"
-    try:
-        eng = create_engine(PG_URL, connect_args={"connect_timeout": 3})
-        with eng.connect() as conn:
-            conn.execute(text("select 1"))
-        eng.dispose()
-    except Exception as e:  # noqa: BLE001
-        return f"no PostgreSQL reachable at {PG_URL} ({type(e).__name__}); set BRIEFBOT_TEST_PG to test it"
-    return None
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh empty database: a SQLite file, or a private schema in PostgreSQL (as in test_store)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'bb.db'}"
-        return
-    reason = _pg_reason()
-    if reason:
-        pytest.skip(reason)
-    schema = f"bbtest_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    s = Store.open(db_url)
-    yield s
-    s.close()
 
 
 @pytest.fixture

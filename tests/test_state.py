@@ -19,10 +19,9 @@ from briefbot.store.state import (
     stored_watches,
 )
 
-from test_store import db_url, store  # noqa: F401  (fixtures: SQLite and a private PostgreSQL schema)
 
 
-def test_last_digest_run(store: Store) -> None:  # noqa: F811
+def test_last_digest_run(store: Store) -> None:
     assert last_digest_run(store, "morning") is None
     t0 = datetime(2026, 11, 27, 7, 30, tzinfo=UTC)
     for i in range(2):
@@ -33,7 +32,7 @@ def test_last_digest_run(store: Store) -> None:  # noqa: F811
     assert last is not None and last.window_end == t0 + timedelta(days=1) and last.stories == 4
 
 
-def test_runtime_watches(store: Store) -> None:  # noqa: F811
+def test_runtime_watches(store: Store) -> None:
     add_watch(store, StoredWatch("ports", 'strike OR "dock workers"', to=["slack:#alerts"], created_by="slack:U1"))
     with pytest.raises(BriefbotError, match="already exists"):
         add_watch(store, StoredWatch("ports", "anything"))
@@ -43,7 +42,7 @@ def test_runtime_watches(store: Store) -> None:  # noqa: F811
     assert stored_watches(store) == []
 
 
-def test_one_alert_per_watch_and_story(store: Store) -> None:  # noqa: F811
+def test_one_alert_per_watch_and_story(store: Store) -> None:
     assert claim_alert(store, "ports", 7, 70)
     assert not claim_alert(store, "ports", 7, 71)  # another outlet, an edit, a restart: no second alert
     assert claim_alert(store, "energy", 7, 70)  # another watch may alert on the same story

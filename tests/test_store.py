@@ -1,63 +1,15 @@
 """The store's behaviour, run against SQLite and the PostgreSQL this machine runs."""
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect
 
 from briefbot.store import ArticleIn, Store, current_revision, make_engine, metadata, migrate
 
-PG_URL = os.environ.get("BRIEFBOT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-def _pg_reason() -> str | None:
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
-        return "psycopg is not installed (pip install 'briefbot[postgres]')"
-    try:
-        eng = create_engine(PG_URL, connect_args={"connect_timeout": 3})
-        with eng.connect() as conn:
-            conn.execute(text("select 1"))
-        eng.dispose()
-    except Exception as e:  # noqa: BLE001
-        return f"no PostgreSQL reachable at {PG_URL} ({type(e).__name__}); set BRIEFBOT_TEST_PG to test it"
-    return None
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh empty database: a SQLite file, or a private schema in PostgreSQL."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'bb.db'}"
-        return
-    reason = _pg_reason()
-    if reason:
-        pytest.skip(reason)
-    schema = f"bbtest_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    s = Store.open(db_url)
-    yield s
-    s.close()
-
+# `db_url` and `store` (tests/conftest.py) run each test on SQLite and on a private PostgreSQL schema.
 
 def item(key: str = "https://news.example/a", text: str = "Body text.", title: str = "Title", **kw: object) -> ArticleIn:
     base = dict(url=key, guid=None, title=title, summary=None, text=text, text_full=True,
