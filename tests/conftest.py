@@ -1,7 +1,9 @@
-"""Shared fixtures. ``http_server``: a real HTTP server on 127.0.0.1, see tests/httpserver.py.
+"""Shared fixtures: real peers on 127.0.0.1 and real databases.
 
-The server is started once per session and reset before each test (routes and request log
-cleared), which keeps the suite fast while every test sees an empty server.
+``http_server`` (tests/httpserver.py), ``slack`` (tests/slackserver.py) and ``smtp``
+(tests/smtpserver.py) are started once per session and reset before each test, which keeps
+the suite fast while every test sees an empty server. ``db_url``/``store`` run a test on
+SQLite and on the local PostgreSQL (skipped, with the reason, where none answers).
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from briefbot.store import Store
-from httpserver import TestHTTPServer  # tests/ is on sys.path (pytest's default rootdir/prepend mode)
+# tests/ is on sys.path (pytest's default rootdir/prepend mode)
+from httpserver import TestHTTPServer
+from slackserver import SlackServer
+from smtpserver import SMTPServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -95,3 +100,32 @@ def store(db_url: str) -> Iterator[Store]:
     s = Store.open(db_url)
     yield s
     s.close()
+
+
+# -- delivery peers: a Slack-API-compatible server and an SMTP server on 127.0.0.1 ----------
+@pytest.fixture(scope="session")
+def _slack_session() -> Iterator[SlackServer]:
+    with SlackServer() as server:
+        yield server
+
+
+@pytest.fixture
+def slack(_slack_session: SlackServer) -> Iterator[SlackServer]:
+    """The session's Slack server (token ``xoxb-test-token-0123456789``), emptied for this test."""
+    _slack_session.reset()
+    yield _slack_session
+    _slack_session.reset()
+
+
+@pytest.fixture(scope="session")
+def _smtp_session() -> Iterator[SMTPServer]:
+    with SMTPServer() as server:
+        yield server
+
+
+@pytest.fixture
+def smtp(_smtp_session: SMTPServer) -> Iterator[SMTPServer]:
+    """The session's SMTP server (aiosmtpd), emptied for this test."""
+    _smtp_session.reset()
+    yield _smtp_session
+    _smtp_session.reset()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import ssl
 import subprocess
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -25,19 +24,6 @@ HTML = """<!doctype html><html><head><style>
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 
 TEXT = "Morning\n\n“It is on all of us.” — Zoë Müller\n"
-
-
-@pytest.fixture(scope="module")
-def _smtp_module() -> Iterator[SMTPServer]:
-    with SMTPServer() as server:
-        yield server
-
-
-@pytest.fixture
-def smtp(_smtp_module: SMTPServer) -> Iterator[SMTPServer]:
-    _smtp_module.reset()
-    yield _smtp_module
-    _smtp_module.reset()
 
 
 def plain_sender(port: int, **kw: object) -> EmailSender:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,18 +14,6 @@ from smtpserver import SMTPServer
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "xoxb-test-token-0123456789"
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackServer]:
-    with SlackServer(token=TOKEN) as s:
-        yield s
-
-
-@pytest.fixture
-def smtp() -> Iterator[SMTPServer]:
-    with SMTPServer() as s:
-        yield s
 
 
 @pytest.fixture

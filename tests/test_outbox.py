@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -48,32 +47,6 @@ WORKER = Path(__file__).parent / "outbox_worker.py"
 @pytest.fixture
 def box(store: Store) -> Outbox:
     return Outbox(store)
-
-
-@pytest.fixture(scope="module")
-def _slack_module() -> Iterator[SlackServer]:
-    with SlackServer() as server:
-        yield server
-
-
-@pytest.fixture
-def slack(_slack_module: SlackServer) -> Iterator[SlackServer]:
-    _slack_module.reset()
-    yield _slack_module
-    _slack_module.reset()
-
-
-@pytest.fixture(scope="module")
-def _smtp_module() -> Iterator[SMTPServer]:
-    with SMTPServer() as server:
-        yield server
-
-
-@pytest.fixture
-def smtp(_smtp_module: SMTPServer) -> Iterator[SMTPServer]:
-    _smtp_module.reset()
-    yield _smtp_module
-    _smtp_module.reset()
 
 
 class Clock:

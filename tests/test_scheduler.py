@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,12 +21,6 @@ from slackserver import SlackServer
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "xoxb-test-token-0123456789"
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackServer]:
-    with SlackServer(token=TOKEN) as s:
-        yield s
 
 
 def write_config(tmp_path: Path, slack_url: str, tick: str = "30s") -> Path:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterator
 
 import pytest
 from hypothesis import given, settings
@@ -28,19 +27,6 @@ from briefbot.deliver.blocks import (
 from briefbot.errors import ConfigError
 
 HOSTILE = "Read <!channel> and <!here> <!everyone>, ask <@U123>, log in at <https://evil.example|bank> & win"
-
-
-@pytest.fixture(scope="module")
-def _slack_module() -> Iterator[SlackServer]:
-    with SlackServer() as server:
-        yield server
-
-
-@pytest.fixture
-def slack(_slack_module: SlackServer) -> Iterator[SlackServer]:
-    _slack_module.reset()
-    yield _slack_module
-    _slack_module.reset()
 
 
 def sender_for(slack: SlackServer, **kw: object) -> SlackSender:
