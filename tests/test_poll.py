@@ -241,3 +241,10 @@ def test_entry_hash_follows_the_kept_text_not_the_markup() -> None:
 
     assert entry_hash(entry("<p>Same text</p>")) == entry_hash(entry("<p class='x'><span>Same</span> text</p>"))
     assert entry_hash(entry("<p>Same text</p>")) != entry_hash(entry("<p>Other text</p>"))
+
+
+def test_stored_link_is_the_clean_one(http_server, store: Store, clock: Clock) -> None:  # type: ignore[no-untyped-def]
+    http_server.route("/f.xml", body=rss(("1", "https://wire.example/a/b?utm_source=rss&id=7#comments", LONG)))
+    poll(make_cfg([("W", http_server.url("/f.xml"))]), store, clock)
+    [art] = store.articles()
+    assert art.url == "https://wire.example/a/b?id=7"

@@ -380,8 +380,10 @@ class Poller:
                 text, full = summary_text, True
             else:
                 text, full = max(content, summary_text, key=len), False
+        # show the clean link (tracking parameters dropped) wherever the article is linked
+        url = key if key.startswith(("http://", "https://")) else entry.link
         return ArticleIn(
-            key=key, url=entry.link, guid=entry.guid, title=entry.title, summary=entry.summary, text=text,
+            key=key, url=url, guid=entry.guid, title=entry.title, summary=entry.summary, text=text,
             text_full=full, entry_hash=ehash, content_hash=content_hash(entry.title or "", text),
             published=entry.published or entry.updated,
         )
