@@ -66,6 +66,8 @@ def analyse_doc(doc: Any, prep: Prepared, article: ArticleText) -> Analysis:
             + 2.0 * (1.0 - a.first_token / n_tokens)
             + (2.0 if a.name.lower().split()[-1] in title_words else 0.0)
         )
+        if a.kind == "place":
+            salience *= 0.5  # a setting ("Europe's busiest port") rarely acts in the story
         actors.append(
             Actor(
                 name=a.name,

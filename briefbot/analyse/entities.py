@@ -19,6 +19,8 @@ from .lexicon import (
     ORG_SUFFIXES,
     PERSON_NOUNS,
     PLACE_SUFFIXES,
+    PRODUCT_NOUNS,
+    RANK_TITLES,
     TITLE_EXPANSIONS,
     TITLE_WORDS,
 )
@@ -56,6 +58,7 @@ _PARTICLES = {
     "zu",
 }
 _APOS = str.maketrans({"\u2019": "'", "\u2018": "'"})
+_FIRST_NAMES = MALE_NAMES | FEMALE_NAMES
 
 
 def norm_name(text: str) -> str:
@@ -91,6 +94,15 @@ def extract_mentions(ctx: Context) -> None:
         possessive = False
         for i in range(s, e):
             if doc[i].text in _POSSESSIVE or doc[i].tag_ == "POS":
+                if (
+                    kind == "organization"
+                    and doc[i].text in ("'", "\u2019")
+                    and i > s
+                    and doc[i - 1].lower_.endswith("s")
+                    and i + 1 < e
+                    and doc[i + 1].text[:1].isupper()
+                ):
+                    continue  # a plural possessive inside a name: "United Dock Workers' Union"
                 e = i
                 possessive = True
                 break
@@ -113,6 +125,17 @@ def extract_mentions(ctx: Context) -> None:
             continue
         if kind == "group" and doc[e - 1].tag_ not in ("NNPS", "NNS"):
             continue  # "Russian" (adjective) is not an actor; "Americans" is
+        if (
+            s > 0
+            and e - s == 1
+            and doc[s - 1].pos_ == "PROPN"
+            and not doc[s - 1].ent_type_
+            and doc[s - 1].is_title
+            and norm_name(doc[s - 1].text) in _FIRST_NAMES
+            and "\n" not in doc[s - 1].whitespace_
+        ):
+            s -= 1  # "Ana Quaresma" when the tagger took only "Quaresma" (as a place): a first name
+            kind = "person"
         if kind in ("person", "organization"):
             # "The union FNV Havens": the tagger took only "Havens"; take the capitalised words before it
             while (
@@ -221,6 +244,8 @@ def consolidate(ctx: Context) -> None:
                 and not lab["person"]
             ):
                 cands.append(other)  # short form of an organisation
+        if not cands and len(toks) == 1 and _is_acronym(ctx.mentions[by_key[key][0]].text):
+            cands = [o for o in cluster_of if _initials(o) == key]  # "JMAC" for "Joint Medicines Appraisal Council"
         target_clusters = sorted({cluster_of[c] for c in cands})
         if len(target_clusters) == 1:
             cluster_of[key] = target_clusters[0]
@@ -259,6 +284,15 @@ def consolidate(ctx: Context) -> None:
         for i in members:
             ctx.mentions[i].actor = idx
         ctx.actors.append(actor)
+
+
+def _is_acronym(text: str) -> bool:
+    return 2 <= len(text) <= 8 and text.isalpha() and text.isupper()
+
+
+def _initials(key: str) -> str:
+    words = [w for w in key.replace("-", " ").split() if w not in ("of", "the", "and", "for", "&", "de")]
+    return "".join(w[0] for w in words if w[:1].isalpha()) if len(words) >= 2 else ""
 
 
 def _attributive(ctx: Context, m: Mention) -> bool:
@@ -575,6 +609,15 @@ def type_and_describe(ctx: Context) -> None:
             and all(_attributive(ctx, ctx.mentions[i]) or ctx.mentions[i].in_quote for i in actor.mentions)
         ):
             kind = ""  # "Mackerel stocks", a name only inside a quote: too little to call it a person
+        if kind == "person" and len(name_toks) == 1 and person_cue == 0 and gender is None and not roles:
+            # one word the tagger called a person, with no title, role, age, gender or other name:
+            # "at the port of Rotterdam", "Ferry, tanker and dry bulk operations"
+            common = all(doc[ctx.mentions[i].start].pos_ != "PROPN" for i in actor.mentions)
+            if common or not any(ctx.mentions[i].subject and not ctx.mentions[i].in_quote for i in actor.mentions):
+                dateline = norm_name(ctx.prep.dateline or "")
+                kind = "place" if place_cue or norm_name(actor.name) in dateline.split() else ""
+        if kind in ("organization", "person") and _is_product(ctx, actor):
+            kind = ""  # "Nevoprex, a migraine pill", "Ember 2 heaters": a thing, not an actor
         actor.kind = kind
         if kind == "person":
             actor.gender = gender
@@ -583,7 +626,7 @@ def type_and_describe(ctx: Context) -> None:
             d = _delayed_description(ctx, first)
             if d:
                 roles.append((first.start - 1, d))
-            roles.sort()
+            roles = _order_roles(roles)
             seen: list[str] = []
             for _, r in roles:
                 if r and r.lower() not in (s.lower() for s in seen):
@@ -594,7 +637,10 @@ def type_and_describe(ctx: Context) -> None:
             actor.roles = list(dict.fromkeys(r for _, r in org_descr))
         actor.descriptors = set()
         for r in actor.roles:
-            for w in r.lower().replace("-", " ").split():
+            rwords = r.lower().replace("-", " ").split()
+            if kind == "person":
+                rwords = _role_head_words(rwords)
+            for w in rwords:
                 w = re.sub(r"['\u2019]s?$", "", w.strip(",."))
                 if w:
                     actor.descriptors.add(w)
@@ -606,6 +652,78 @@ def type_and_describe(ctx: Context) -> None:
             actor.descriptors.add(f"{actor.age}-year-old")
         if kind == "person" and actor.gender:
             actor.descriptors.add("man" if actor.gender == "m" else "woman")
+
+
+_ROLE_BREAK = {"of", "at", "for", "on", "in", "with", "from", "to", "who", "which", "that", "and", "since"}
+
+
+def _role_head_words(words: list[str]) -> list[str]:
+    """The words of a person's role that can describe them later ("the chair", "the analyst"):
+    role nouns before the first preposition, never the organisation ("Union chair" -> chair)."""
+    prefix: list[str] = []
+    for w in words:
+        if w in _ROLE_BREAK:
+            break
+        prefix.append(w)
+    keep = [
+        w
+        for w in prefix
+        if (w in PERSON_NOUNS or w in TITLE_WORDS or _role_noun(w))
+        and not (w in ORG_NOUNS and w not in PERSON_NOUNS)
+    ]
+    if prefix and prefix[-1] not in keep and not (prefix[-1] in ORG_NOUNS and prefix[-1] not in PERSON_NOUNS):
+        keep.append(prefix[-1])
+    return keep
+
+
+def _is_rank_only(role: str) -> bool:
+    words = [w.lower() for w in role.split()]
+    return bool(words) and all(w in RANK_TITLES for w in words)
+
+
+def _order_roles(roles: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Roles in text order, except that a rank or courtesy title ("Professor", "Councillor") yields
+    to a role that says what the person does ("the council's chair"); a trailing courtesy title is
+    dropped from a longer title chain ("JMAC chair Professor" -> "JMAC chair")."""
+    cleaned: list[tuple[int, str]] = []
+    for pos, r in roles:
+        words = r.split()
+        while len(words) > 1 and words[-1].lower() in RANK_TITLES and not _is_rank_only(" ".join(words)):
+            words = words[:-1]
+        cleaned.append((pos, " ".join(words)))
+    cleaned.sort()
+    functional = [x for x in cleaned if not _is_rank_only(x[1])]
+    return functional + [x for x in cleaned if _is_rank_only(x[1])]
+
+
+def _is_product(ctx: Context, actor: ActorInfo) -> bool:
+    """A name described as a product ("Nevoprex, a migraine pill") or only ever used to modify a
+    product noun ("Ember 2 heaters"), and never the subject of a verb outside quotes."""
+    doc = ctx.doc
+    if any(ctx.mentions[i].title for i in actor.mentions):
+        return False
+    for i in actor.mentions:
+        m = ctx.mentions[i]
+        root = doc[m.start : m.end].root
+        for c in root.children:
+            if c.dep_ == "appos" and c.i >= m.end and c.lemma_.lower() in PRODUCT_NOUNS:
+                return True
+    if any(ctx.mentions[i].subject and not ctx.mentions[i].in_quote for i in actor.mentions):
+        return False
+    for i in actor.mentions:
+        m = ctx.mentions[i]
+        # "Ember 2 smart heaters": the name (and a model number) modifies a product noun
+        j = m.end
+        while j < len(doc) and j < m.end + 4 and (doc[j].like_num or doc[j].pos_ in ("ADJ", "NUM", "PROPN")):
+            j += 1
+        if (
+            j < len(doc)
+            and doc[j].lemma_.lower() in PRODUCT_NOUNS
+            and doc[j].pos_ == "NOUN"
+            and (j == m.end or any(doc[k].like_num for k in range(m.end, j)))
+        ):
+            return True
+    return False
 
 
 def _name_run(doc: Any, i: int) -> tuple[int, int]:
@@ -676,6 +794,13 @@ def add_untagged_names(ctx: Context) -> None:
             evidence = True
         elif lo > 0 and doc[lo - 1].lower_ in HONORIFICS:
             evidence = True
+        label = "person"
+        if (
+            ntoks >= 2
+            and norm_name(doc[hi - 1].text) in ORG_SUFFIXES
+            and not (lo > 0 and (doc[lo - 1].lower_ in HONORIFICS or _role_noun(doc[lo - 1].text)))
+        ):
+            evidence, label = True, "organization"  # "The Joint Medicines Appraisal Council (JMAC)"
         if evidence:
             text = doc[lo:hi].text
             root_dep = root.dep_
@@ -687,7 +812,7 @@ def add_untagged_names(ctx: Context) -> None:
                     start=lo,
                     end=hi,
                     text=text,
-                    label="person",
+                    label=label,
                     sent=ctx.tok_sent[lo],
                     para=ctx.tok_para[lo],
                     in_quote=ctx.tok_quote[lo] >= 0,

@@ -115,7 +115,7 @@ def key_points(ctx: Context, title: str | None, limit: int | None = None) -> lis
             gain = sum(weight(c) for c in new) / (len(concepts[si]) + 3) ** 0.75
             score = gain + prior[si]
             if any(ctx.tok_para[s.start] == ctx.tok_para[c.start] for _, c in chosen):
-                score -= 0.8  # a paragraph is one unit of news; prefer a new one
+                score -= 0.3  # a paragraph is one unit of news; prefer a new one
             if score > best_score:
                 best, best_score = si, score
         if best is None:

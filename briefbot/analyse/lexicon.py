@@ -17,7 +17,26 @@ imam attorney inspector sergeant sgt. coach president-elect then-president ex-pr
 interim first prime foreign defence defense finance economy interior health trade labour labor energy
 justice education environment transport treasury state superintendent sheriff marshal chief-executive
 ceo cfo coo cto founder co-founder dr dr. prof prof. professor pastor reverend rev. father sister
-brother ayatollah president's mp mep minister-president
+brother ayatollah president's mp mep minister-president councillor councilor alderman
+""".split()
+)
+
+# Titles that name a rank or a courtesy, not a function: an apposition that says what the person
+# does ("Professor Ann Lee, the council's chair") is the better role; alone they are still a role.
+RANK_TITLES = frozenset(
+    """
+mr mr. mrs mrs. ms ms. miss sir dame lord lady dr dr. prof prof. professor councillor councilor
+alderman senator sen sen. representative rep rep. mp mep reverend rev. doctor
+""".split()
+)
+
+# Heads of descriptions that make a name a thing rather than an actor: "Nevoprex, a migraine pill".
+PRODUCT_NOUNS = frozenset(
+    """
+pill drug medicine medication treatment therapy vaccine tablet injection device heater heaters phone
+smartphone handset laptop computer console car vehicle truck aircraft plane jet model product
+products game film movie album song novel book drink beverage chip processor robot gadget
+appliance range engine rocket satellite telescope
 """.split()
 )
 
@@ -90,7 +109,8 @@ herald tribune telegraph guardian review magazine board court assembly parliamen
 army navy brigade movement front organization organisation alliance coalition society company
 enterprises ventures investments insurance securities robotics aerospace logistics shipping mining oil
 gas petroleum railways studios records entertainment games software electronics semiconductors
-therapeutics biotech health hospital clinic school college academy exchange reserve
+therapeutics biotech health hospital clinic school college academy exchange reserve events lines
+network office
 """.split()
 )
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from .context import Context
 from .lexicon import STANCE_VERBS
-from .speakers import Resolver, source_of_document, subject_of
+from .speakers import Resolver, opening_subject, source_of_document, subject_of
 
 _DROP_LEAD = {"that", ",", ":", "\u2014", "\u2013"}
 
@@ -29,7 +29,15 @@ class PositionResult:
 
 def _complement(ctx: Context, verb: Any) -> tuple[int, int] | None:
     doc = ctx.doc
-    comps = [c for c in verb.children if c.dep_ in ("ccomp",)]
+    comps = [c for c in verb.children if c.dep_ in ("ccomp",) and c.i > verb.i]
+    if not comps:
+        # "said the closures, together with …, were the least bad way": the clause's subject was
+        # taken for the verb's own, and its verb hangs off the reporting verb as a conjunct
+        subj = next((c for c in verb.children if c.dep_ == "nsubj" and c.i > verb.i), None)
+        conj = next((c for c in verb.children if c.dep_ == "conj" and c.pos_ in ("VERB", "AUX")), None)
+        if subj is not None and conj is not None and conj.i > subj.i:
+            lo = min(t.i for t in subj.subtree)
+            return lo, max(t.i for t in conj.subtree) + 1
     if comps:
         c = comps[0]
         sub = list(c.subtree)
@@ -55,6 +63,27 @@ def _complement(ctx: Context, verb: Any) -> tuple[int, int] | None:
         if t.is_punct or t.pos_ in ("VERB", "AUX"):
             break
     return None
+
+
+_WH = {"whether", "if", "why", "how", "what", "when", "who", "where", "which"}
+
+
+def _cut_narration(doc: Any, lo: int, hi: int) -> tuple[int, int]:
+    """End the statement before the writer's own narration: "…, but he declined to say how large
+    it was" is not part of what was said; nor is a dangling "how"/"whether" left at its end."""
+    for i in range(lo + 3, hi - 1):
+        if (
+            doc[i].lower_ in ("but", "and", "although", "though", "while")
+            and doc[i - 1].text == ","
+            and doc[i + 1].lower_ in ("he", "she", "they")
+        ):
+            hi = i - 1
+            break
+    while hi > lo and (
+        doc[hi - 1].lower_ in _WH or doc[hi - 1].is_punct and doc[hi - 1].text not in ("%", "\u201d", '"')
+    ):
+        hi -= 1
+    return lo, hi
 
 
 def _clean(doc: Any, lo: int, hi: int) -> str:
@@ -100,13 +129,18 @@ def analyse_positions(ctx: Context, resolver: Resolver) -> list[PositionResult]:
                     continue
                 span = found
                 subj = subject_of(ctx, t)
+                if subj is None or subj.i > t.i and span[0] <= subj.i:
+                    subj = opening_subject(ctx, t)  # a broken parse: the actor the sentence opens with
                 if subj is None:
                     continue
                 sp = resolver.resolve_np(subj)
+                if span[0] <= t.i < span[1]:
+                    continue  # "licences that the teams say will drive …": the verb inside its own clause
+                span = _cut_narration(doc, *span)
                 statement = _clean(doc, *span)
             if not sp or not statement or len(statement.split()) < 3:
                 continue
-            if statement.split(" ", 1)[0].lower() in ("whether", "if", "why", "how", "what", "when", "who"):
+            if statement.split(" ", 1)[0].lower() in _WH | {"whom", "whose"}:
                 continue  # a question put to someone is not their stance
             lo, hi = span
             inside = sum(

@@ -14,7 +14,7 @@ from typing import Any
 from .context import Context
 from .lexicon import FRAMING_VERBS
 from .quotemarks import clean_quote_text
-from .speakers import Resolver, Speaker, is_say_verb, source_of_document, subject_of
+from .speakers import Resolver, Speaker, is_say_verb, opening_subject, source_of_document, subject_of
 
 _TERMINATORS = {".", "!", "?"}
 _END_PUNCT = tuple(".,!?\u2026\u2014-:;")
@@ -200,10 +200,27 @@ def _is_partial(ctx: Context, it: _Q, items: list[_Q], k: int) -> bool:
     return False
 
 
+def _dominates(a: Any, b: Any) -> bool:
+    t = b
+    for _ in range(40):
+        if t.head.i == t.i:
+            return False
+        t = t.head
+        if t.i == a.i:
+            return True
+    return False
+
+
 def _verb_speaker(ctx: Context, resolver: Resolver, verb: Any, lo: int, hi: int) -> Speaker:
     subj = subject_of(ctx, verb)
     if subj is not None:
-        return resolver.resolve_np(subj)
+        sp = resolver.resolve_np(subj)
+        if not sp and subj.i > verb.i and ctx.tok_quote[verb.i - 1] < 0 if verb.i > 0 else False:
+            # "X, whose group runs …, said the closures were “least bad”": a broken parse
+            first = opening_subject(ctx, verb)
+            if first is not None:
+                return resolver.resolve_np(first)
+        return sp
     # "…," said X — when the parse gave no subject, the phrase right after the verb
     for i in range(verb.i + 1, hi):
         t = ctx.doc[i]
@@ -282,7 +299,10 @@ def _own_attribution(
         if not verbs and left_words[-1].text == ":":
             verbs = [t for t in left_words if t.pos_ in ("VERB", "AUX") and subject_of(ctx, t) is not None]
         if verbs:
-            v = verbs[-1]
+            # "Bellandi said the teams had agreed “in principle”": the words are reported by the
+            # outermost reporting verb, not by a verb inside what it reports
+            outer = [v for v in verbs if not any(o is not v and _dominates(o, v) for o in verbs)]
+            v = outer[-1] if it.partial and outer else verbs[-1]
             return _verb_speaker(ctx, resolver, v, llo, lhi), True
         acc = _according_to(ctx, resolver, llo, lhi)
         if acc is not None:

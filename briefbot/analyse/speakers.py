@@ -34,9 +34,12 @@ def subject_of(ctx: Context, verb: Any) -> Any | None:
     """The grammatical subject of a reporting verb, following conjunctions and relative clauses."""
     v = verb
     for _ in range(4):
-        subj = next(
-            (c for c in v.children if c.dep_ in ("nsubj", "nsubjpass") and ctx.tok_quote[c.i] < 0), None
-        )
+        subjs = [c for c in v.children if c.dep_ in ("nsubj", "nsubjpass") and ctx.tok_quote[c.i] < 0]
+        subj = subjs[0] if subjs else None
+        if len(subjs) > 1:  # a mis-split noun phrase: "JMAC chair Professor Henrike Aalto told"
+            named = [c for c in subjs if ctx.actor_of_token(c.i) >= 0 and ctx.actors[ctx.actor_of_token(c.i)].kind]
+            if named:
+                subj = named[-1]
         if subj is not None:
             if subj.lower_ in _REL and v.dep_ == "relcl":
                 return v.head
@@ -59,6 +62,31 @@ def subject_of(ctx: Context, verb: Any) -> Any | None:
     return None
 
 
+def opening_subject(ctx: Context, verb: Any) -> Any | None:
+    """For a broken parse ("X, whose group runs …, said the closures were …" with "closures" as the
+    subject, or no subject at all): the actor named at the start of the verb's sentence, when
+    nothing but titles and determiners comes before it."""
+    sent = ctx.sents[ctx.tok_sent[verb.i]]
+    found = None
+    i = sent.start
+    while i < verb.i:
+        t = ctx.doc[i]
+        if ctx.tok_quote[i] >= 0:
+            return None
+        mi = ctx.tok_mention.get(i)
+        if mi is not None:
+            m = ctx.mentions[mi]
+            if m.possessive or m.actor < 0 or not ctx.actors[m.actor].kind:
+                return None
+            found = ctx.doc[m.start : m.end].root  # "Council Leader Hannah Okoro-Blythe": the last name
+            i = m.end
+            continue
+        if t.pos_ in ("VERB", "AUX", "ADP", "SCONJ", "PRON") or t.is_punct:
+            break
+        i += 1
+    return found
+
+
 def noun_phrase(ctx: Context, head: Any) -> tuple[int, int]:
     """Token range of the noun phrase headed by ``head``: its left modifiers and short right PPs."""
     lo = head.i
@@ -74,6 +102,15 @@ def noun_phrase(ctx: Context, head: Any) -> tuple[int, int]:
             sub = list(c.subtree)
             if len(sub) <= 8:
                 hi = max(hi, sub[-1].i + 1)
+        elif (
+            c.dep_ == "amod"
+            and c.pos_ == "ADJ"
+            and c.i == hi
+            and any(x.dep_ == "prep" for x in c.children)
+        ):
+            end = max(t.i for t in c.subtree) + 1
+            stop = next((t.i for t in ctx.doc[c.i : end] if t.is_punct), end)
+            hi = max(hi, stop)  # "a person close to the company, who …"
         else:
             break
     doc = ctx.doc
@@ -140,7 +177,10 @@ class Resolver:
             before = head.i
             best = -1
             best_pos = -1
+            generic, generic_pos = -1, -1
             for ai, actor in enumerate(ctx.actors):
+                if not actor.kind:
+                    continue
                 prev = [ctx.mentions[m].start for m in actor.mentions if ctx.mentions[m].start < before]
                 if not prev:
                     continue
@@ -153,28 +193,36 @@ class Resolver:
                     not age
                     and len(words) == 2
                     and actor.kind in ("organization", "group")
-                    and head_word
-                    in (
-                        "company",
-                        "firm",
-                        "group",
-                        "union",
-                        "agency",
-                        "carmaker",
-                        "bank",
-                        "airline",
-                        "chipmaker",
-                        "automaker",
-                        "retailer",
-                        "insurer",
-                        "lender",
-                    )
+                    and head_word in _GENERIC_ORG_HEADS
                 ):
-                    ok = True  # a bare "the company" is the company the story is about
+                    # a bare "the company" is the company the story is about: one named as an
+                    # actor somewhere, not only in "Eindhoven-based" or "Nevoprex's maker"
+                    own = [
+                        ctx.mentions[m].start
+                        for m in actor.mentions
+                        if ctx.mentions[m].start < before and not _modifier_only(ctx, ctx.mentions[m])
+                    ]
+                    if own and max(own) > generic_pos:
+                        generic, generic_pos = ai, max(own)
                 if ok and max(prev) > best_pos:
                     best, best_pos = ai, max(prev)
+            if best < 0 and generic >= 0:
+                best, best_pos = generic, generic_pos
+            if not age and best >= 0:
+                # "A senior diplomat said … “…,” the diplomat said": an unnamed source introduced
+                # after the last mention of a named actor with the same description is the speaker
+                earlier = self._indefinite_before(head, after=best_pos)
+                if earlier:
+                    return Speaker(-1, earlier, "unnamed")
             if best >= 0:
                 return Speaker(best, None, ctx.actors[best].kind)
+            if age:
+                # "“…,” said the 54-year-old": the age is told only here; the person just named
+                near = self._nearest_person_before(head.i)
+                if near >= 0 and ctx.actors[near].age in (None, int(age.group(1))):
+                    ctx.actors[near].age = int(age.group(1))
+                    ctx.actors[near].descriptors.add(f"{int(age.group(1))}-year-old")
+                    return Speaker(near, None, "person")
         lemma = head.lemma_.lower()
         if not age and not (
             lemma in PERSON_NOUNS
@@ -194,13 +242,28 @@ class Resolver:
         orgish = (lemma in ORG_NOUNS or head.lower_ in ORG_NOUNS) and lemma not in PERSON_NOUNS
         return Speaker(-1, text, "organization" if orgish else "unnamed")
 
-    def _indefinite_before(self, head: Any) -> str | None:
+    def _nearest_person_before(self, i: int) -> int:
+        """The person named last before token i in the same paragraph, outside quotes (else -1)."""
+        ctx = self.ctx
+        para = ctx.tok_para[i]
+        for m in reversed(ctx.mentions):
+            if m.start >= i or m.in_quote or m.possessive:
+                continue
+            if m.para != para:
+                break
+            if m.actor >= 0 and ctx.actors[m.actor].kind == "person":
+                return m.actor
+        return -1
+
+    def _indefinite_before(self, head: Any, after: int = -1) -> str | None:
         """ "A senior diplomat said … “…,” the diplomat said": the earlier, fuller description."""
         ctx = self.ctx
         sent = ctx.tok_sent[head.i]
         for si in range(sent, max(-1, sent - 4), -1):
             for t in ctx.sents[si]:
                 if t.i >= head.i or ctx.tok_quote[t.i] >= 0 or t.lemma_ != head.lemma_ or t.i == head.i:
+                    continue
+                if t.i <= after:
                     continue
                 det = next((c for c in t.children if c.dep_ == "det"), None)
                 if det is not None and det.lower_ in _INDEF:
@@ -252,6 +315,8 @@ class Resolver:
             if np is not None and np[2] > best_score:
                 return Speaker(-1, np[0], np[1])
         if best >= 0:
+            if gender and ctx.actors[best].gender is None:
+                ctx.actors[best].gender = gender  # "Kroon … she told reporters": later "he" is someone else
             return Speaker(best, None, ctx.actors[best].kind)
         return Speaker()
 
@@ -289,6 +354,21 @@ class Resolver:
         if text and text.split(" ", 1)[0] in ("A", "An", "The", "One", "Some", "Two", "Several"):
             text = text[0].lower() + text[1:]
         return text
+
+
+_GENERIC_ORG_HEADS = frozenset(
+    "company firm group union agency carmaker bank airline chipmaker automaker retailer insurer lender "
+    "association federation council body operator maker drugmaker".split()
+)
+
+
+def _modifier_only(ctx: Context, m: Any) -> bool:
+    """A mention that only modifies another word: "Eindhoven-based", "the Nevoprex trials"."""
+    doc = ctx.doc
+    if m.end < len(doc) and doc[m.end].text == "-" and not doc[m.end - 1].whitespace_:
+        return True
+    root = doc[m.start : m.end].root
+    return bool(root.dep_ == "compound" and root.head.i >= m.end and root.head.pos_ == "NOUN")
 
 
 def is_say_verb(tok: Any) -> bool:

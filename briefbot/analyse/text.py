@@ -18,6 +18,9 @@ _DATELINE = re.compile(
     r"(?:,\s*[A-Z][a-z]{2,8}\.?\s+\d{1,2}(?:,\s*\d{4})?)?"
     r"(?:\s*\([^)]{1,40}\))?)\s*(?:-{1,2}|[\u2013\u2014:])\s+(?=\S)"
 )
+_CREDIT_LINE = re.compile(
+    r"^\(?\s*(?:additional\s+)?(?:reporting|writing|editing|compiled|produced)\s+by\b[^()]*\)?\.?$", re.IGNORECASE
+)
 _TERMINAL = ".!?\u2026\"'\u201d\u2019)]:;"
 
 
@@ -172,6 +175,8 @@ def prepare(article: ArticleText) -> Prepared:
     if m:
         body = body[m.end() :]
     pars = _split_paragraphs(body)
+    while pars and _CREDIT_LINE.match(pars[-1]):
+        pars.pop()  # "(Reporting by …; Editing by …)": staff credits, not people in the story
     dateline = None
     if pars:
         m2 = _DATELINE.match(pars[0])
