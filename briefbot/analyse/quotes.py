@@ -17,6 +17,20 @@ from .quotemarks import clean_quote_text
 from .speakers import Resolver, Speaker, is_say_verb, opening_subject, source_of_document, subject_of
 
 _TERMINATORS = {".", "!", "?"}
+_CLAUSE_JOINERS = {
+    "and",
+    "but",
+    "or",
+    "so",
+    "because",
+    "while",
+    "although",
+    "though",
+    "yet",
+    "if",
+    "unless",
+    "which",
+}
 _END_PUNCT = tuple(".,!?\u2026\u2014-:;")
 
 
@@ -70,6 +84,10 @@ def analyse_quotes(ctx: Context, resolver: Resolver) -> list[QuoteResult]:
         ctx.partial[it.qi] = it.partial
     # pass 1: attributions written in the quote's own sentence
     for k, it in enumerate(items):
+        label = ctx.quotes[it.qi].label
+        if label is not None:
+            it.speaker, it.explicit = _turn_speaker(ctx, label), True
+            continue
         sp, explicit = _own_attribution(ctx, resolver, it, items, k)
         it.speaker, it.explicit = sp, explicit
         if sp.actor >= 0:
@@ -110,12 +128,27 @@ def analyse_quotes(ctx: Context, resolver: Resolver) -> list[QuoteResult]:
         elif not it.partial and not _starts_paragraph(ctx, it):
             it.speaker = _preceding_subject(ctx, resolver, it)
     out: list[QuoteResult] = []
-    for it in items:
+    joined = _split_sentence_joins(ctx, items)
+    for k, it in enumerate(items):
+        if k in joined.values():
+            continue
         q = ctx.quotes[it.qi]
         text = clean_quote_text(ctx.prep.text[q.inner_start : q.inner_end])
+        sp = it.speaker
+        nk = k
+        while nk in joined:
+            # "“The plan,” she said, “is to have it done by May.”": one sentence, one quote
+            nxt = items[joined[nk]]
+            nq = ctx.quotes[nxt.qi]
+            rest = clean_quote_text(ctx.prep.text[nq.inner_start : nq.inner_end])
+            # the writer's comma before "and"/"but" belonged to the sentence; before "is" it did not
+            sep = ", " if rest.split(" ", 1)[0].lower() in _CLAUSE_JOINERS else " "
+            text = f"{text}{sep}{rest}".strip()
+            if not sp and nxt.speaker:
+                sp = nxt.speaker
+            nk = joined[nk]
         if not text:
             continue
-        sp = it.speaker
         out.append(
             QuoteResult(
                 text=text,
@@ -129,6 +162,72 @@ def analyse_quotes(ctx: Context, resolver: Resolver) -> list[QuoteResult]:
         )
         if sp.actor >= 0:
             ctx.actors[sp.actor].quotes += 1
+    return out
+
+
+def _turn_speaker(ctx: Context, label: str) -> Speaker:
+    """The speaker of an interview turn: "Marchetti:" is the actor of that name; "A:" is the
+    interviewee, the person the rest of the article names most (first named on a tie)."""
+    if label == "A":
+        counts: dict[int, int] = {}
+        for m in ctx.mentions:
+            if (
+                m.actor >= 0
+                and ctx.actors[m.actor].kind == "person"
+                and ctx.quotes
+                and ctx.tok_quote[m.start] < 0
+            ):
+                if ctx.prep.text[
+                    ctx.prep.paragraphs[m.para].start : ctx.prep.paragraphs[m.para].start + 2
+                ] in (
+                    "Q:",
+                    "A:",
+                ):
+                    continue
+                counts[m.actor] = counts.get(m.actor, 0) + 1
+        if not counts:
+            return Speaker()
+        best = max(counts, key=lambda a: (counts[a], -ctx.actors[a].first_token))
+        return Speaker(best, None, "person")
+    want = label.casefold().replace("\u2019", "'").split()
+    for ai, a in enumerate(ctx.actors):
+        if not a.kind:
+            continue
+        for name in [a.name, *a.aliases]:
+            toks = name.casefold().replace("\u2019", "'").split()
+            if toks == want or (a.kind == "person" and toks[-len(want) :] == want):
+                return Speaker(ai, None, a.kind)
+    return Speaker()
+
+
+def _split_sentence_joins(ctx: Context, items: list[_Q]) -> dict[int, int]:
+    """Quote k -> quote k+1 when one quoted sentence is split around its attribution:
+    "“The plan,” she said, “is to have it done by May.”" (the first part ends without a full stop,
+    a short "she said," stands between, and the second part goes on in lower case)."""
+    text = ctx.prep.text
+    out: dict[int, int] = {}
+    for k in range(len(items) - 1):
+        a, b = items[k], items[k + 1]
+        if a.para != b.para or a.partial or b.partial:
+            continue
+        qa, qb = ctx.quotes[a.qi], ctx.quotes[b.qi]
+        if not qa.closed:
+            continue
+        inner = text[qa.inner_start : qa.inner_end].rstrip()
+        if not inner or inner.endswith((".", "!", "?", "\u2026")):
+            continue
+        nxt = text[qb.inner_start : qb.inner_start + 1]
+        if not nxt.isalpha() or not nxt.islower():
+            continue
+        between = text[qa.end : qb.start]
+        if any(ch in between for ch in ".!?;") or not between.rstrip().endswith((",", "\u2014", "\u2013")):
+            continue
+        toks = [
+            t for t in ctx.doc[a.after : b.first] if not t.is_space and not _is_mark(t) and not t.is_punct
+        ]
+        if not toks or len(toks) > 8 or not any(is_say_verb(t) for t in toks):
+            continue
+        out[k] = k + 1
     return out
 
 
