@@ -265,26 +265,6 @@ class Store:
             )
 
     # -- articles ----------------------------------------------------------------
-    def known_entry_hashes(self, keys: Sequence[str]) -> dict[str, str]:
-        """Entry hashes of the keys already stored, so unchanged entries skip all further work."""
-        out: dict[str, str] = {}
-        keys = list(keys)
-        with self.engine.connect() as conn:
-            for i in range(0, len(keys), 500):
-                q = select(articles.c.key, articles.c.entry_hash).where(articles.c.key.in_(keys[i:i + 500]))
-                out.update({k: h for k, h in conn.execute(q)})
-        return out
-
-    def link_sources(self, source_id: int, keys: Sequence[str], now: datetime | None = None) -> int:
-        """Record that this source carries these already-stored articles; returns how many were found."""
-        if not keys:
-            return 0
-        now_db = _to_db(now or utcnow())
-        with self.engine.begin() as conn:
-            ids = [r.id for r in self._ids_by_key(conn, keys).values()]
-            self._link_sources(conn, ids, source_id, now_db)
-        return len(ids)
-
     def upsert_article(self, source_id: int, item: ArticleIn, now: datetime | None = None) -> tuple[Change, int]:
         return self.upsert_articles(source_id, [item], now)[0]
 
@@ -316,7 +296,7 @@ class Store:
         defer: Callable[[ArticleIn], bool] | None = None,
         success: dict[str, Any] | None = None,
     ) -> tuple[int, list[ArticleIn], list[tuple[Change, int]]]:
-        """One source's whole poll result in one transaction: what known_entry_hashes, link_sources,
+        """One source's whole poll result in one transaction: what separate lookups, links,
         upsert_articles and record_success do one after another, in ~6 statements instead of ~12
         and one commit instead of four (the main thread's store time bounds a poll's throughput).
 

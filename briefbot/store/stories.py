@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 
 from . import Store, _to_db, utcnow
 from .schema import articles, stories
@@ -30,7 +30,3 @@ def join_story(store: Store, article_id: int, story_id: int, now: datetime | Non
         conn.execute(update(articles).where(articles.c.id == article_id).values(story_id=story_id))
         conn.execute(update(stories).where(stories.c.id == story_id).values(updated_at=_to_db(now or utcnow())))
 
-
-def story_titles(store: Store, ids: list[int]) -> dict[int, str | None]:
-    with store.engine.connect() as conn:
-        return {r.id: r.title for r in conn.execute(select(stories.c.id, stories.c.title).where(stories.c.id.in_(ids)))}
