@@ -25,8 +25,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from briefbot.analyse import Analyser, ArticleText, load_input, load_model  # noqa: E402
+from briefbot.analyse import Analyser, ArticleText, load_model  # noqa: E402
 from briefbot.analyse.model import BATCH_SIZE, PARAGRAPH_COMPONENT  # noqa: E402
+from briefbot.ingest.loader import load_file  # noqa: E402
 
 FIXTURES = REPO / "tests" / "fixtures" / "analyse"
 FIRST = [
@@ -87,7 +88,7 @@ def templates() -> list[tuple[ArticleText, list[str]]]:
     out: list[tuple[ArticleText, list[str]]] = []
     for path in sorted((FIXTURES / "articles").glob("*.txt")):
         gold = json.loads(path.with_suffix(".gold.json").read_text(encoding="utf-8"))
-        out.append((load_input(str(path)), [p["name"] for p in gold["persons"]]))
+        out.append((load_file(str(path)), [p["name"] for p in gold["persons"]]))
     pairs = json.loads((FIXTURES / "story_pairs.json").read_text(encoding="utf-8"))
     for v in pairs["articles"].values():
         out.append((ArticleText(title=v["title"], body=v["text"]), []))

@@ -14,6 +14,7 @@ and checks on the sample that the three give exactly the same matches. Medians o
 
     python bench/match.py [--watches 10000] [--articles 10000] [--sample 100] [--repeats 3] [--seed 1] [--tune 300]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,25 +45,25 @@ from briefbot.match import (
 
 TOPICS: dict[str, str] = {
     "labour": "strike walkout union wages pay dockworkers picket bargaining overtime layoffs pension "
-              "shift contract negotiators employers workforce factory warehouse stoppage mediator grievance",
+    "shift contract negotiators employers workforce factory warehouse stoppage mediator grievance",
     "energy": "pipeline gas electricity grid tariff turbines solar refinery outage reactor nuclear coal "
-              "emissions drilling offshore barrels crude subsidy storage hydrogen blackout",
+    "emissions drilling offshore barrels crude subsidy storage hydrogen blackout",
     "diplomacy": "ceasefire talks summit envoy embassy treaty sanctions delegation negotiations ambassador "
-                 "truce accord mediation ministers communique border annexation referendum recognition",
+    "truce accord mediation ministers communique border annexation referendum recognition",
     "economy": "inflation interest rates bank bonds currency deficit budget recession growth exports imports "
-               "tariffs investors markets shares earnings unemployment mortgage lending",
+    "tariffs investors markets shares earnings unemployment mortgage lending",
     "health": "hospital vaccine outbreak clinic nurses doctors pandemic virus infections ward patients "
-              "surgery shortage medicines pharmacy epidemic quarantine screening",
+    "surgery shortage medicines pharmacy epidemic quarantine screening",
     "climate": "flooding drought heatwave wildfire storm rainfall glacier emissions warming coastline "
-               "evacuation reservoir harvest irrigation cyclone landslide",
+    "evacuation reservoir harvest irrigation cyclone landslide",
     "tech": "chips semiconductor startup software platform algorithm cyberattack ransomware data privacy "
-            "satellites broadband robotics telecom outage encryption",
+    "satellites broadband robotics telecom outage encryption",
     "courts": "court judge verdict trial appeal prosecutors lawsuit ruling testimony jury indictment "
-              "sentence acquittal tribunal injunction hearing",
+    "sentence acquittal tribunal injunction hearing",
     "elections": "election ballot candidate campaign polls coalition parliament vote turnout opposition "
-                 "minister mandate constituency runoff primaries manifesto",
+    "minister mandate constituency runoff primaries manifesto",
     "transport": "railway airport airline strike ferry port shipping freight tolls motorway bridge tunnel "
-                 "delays cancellations timetable container",
+    "delays cancellations timetable container",
 }
 
 
@@ -70,29 +71,51 @@ def words(s: str) -> list[str]:
     return s.split()
 
 
-FIRST = words("Ilse Tomas Mirela Anouk Radu Kasia Oren Lucia Bastien Femi Yara Dmitri Agnes Selin Matteo Zofia "
-        "Emeka Ines Joaquim Hedda Pavel Noor Ruben Signe Teodor Amara Lars Vesna Kofi Elif")
-LAST = words("Marquardt Okonjo Vasquez Lindqvist Petrović Halloran Nakamura Brennan Osei Dubois Kowalczyk Ferreira "
-       "Haddad Novák Rasmussen Ivanova Costa Adeyemi Moreau Szabó Lindgren Mbeki Quintero Horvath Castellano "
-       "Yilmaz Sørensen Barros Kaminski Delacroix Achterberg Oyelaran Grünewald Valdés Tanaka Whitlock")
-PLACES = [p.replace("_", " ") for p in words(
-    "Velmar Ostrava Zürich Kraków São_Paulo Montréal Brønderslev Aarhus Porto Lagos Tbilisi Valparaíso "
-    "Gdańsk Thessaloniki Cluj Rijeka Nordhavn Kessington Marrowgate Port_Elin Dunmore Saltbridge "
-    "Lisbon Antwerp Tallinn Mombasa Izmir Medellín Córdoba Trondheim")]
-OUTLETS = ["Velmar Courier", "Northern Ledger", "Harbour Post", "The Daily Lantern", "Coastline Times",
-           "Meridian Wire", "Eastfield Gazette", "Radio Solenne", "The Morning Quill", "Brightwater News"]
-FILLER = words("the a of to in and said on for with that was at by from it as after has have will is were "
-          "would be not their but which who its more than also over about they week on tuesday monday "
-          "friday officials people city government year new last says told according report local "
-          "statement plans early meeting later group spokesperson agency percent million second")
-GENERIC = words("region council decision pressure support crisis response question issue future record level "
-           "process policy public services costs prices rights security pressure funding program project "
-           "industry workers families residents communities leaders experts analysts critics officials "
-           "authorities companies firms sector market system network centre district province capital "
-           "northern southern eastern western national international regional federal municipal weekend "
-           "morning evening night hours days months decade increase decline rise fall changes reforms "
-           "proposal measures rules law bill agreement deal talks plan strategy review inquiry investigation "
-           "report survey figures data evidence concerns warnings demands protests calls appeals")
+FIRST = words(
+    "Ilse Tomas Mirela Anouk Radu Kasia Oren Lucia Bastien Femi Yara Dmitri Agnes Selin Matteo Zofia "
+    "Emeka Ines Joaquim Hedda Pavel Noor Ruben Signe Teodor Amara Lars Vesna Kofi Elif"
+)
+LAST = words(
+    "Marquardt Okonjo Vasquez Lindqvist Petrović Halloran Nakamura Brennan Osei Dubois Kowalczyk Ferreira "
+    "Haddad Novák Rasmussen Ivanova Costa Adeyemi Moreau Szabó Lindgren Mbeki Quintero Horvath Castellano "
+    "Yilmaz Sørensen Barros Kaminski Delacroix Achterberg Oyelaran Grünewald Valdés Tanaka Whitlock"
+)
+PLACES = [
+    p.replace("_", " ")
+    for p in words(
+        "Velmar Ostrava Zürich Kraków São_Paulo Montréal Brønderslev Aarhus Porto Lagos Tbilisi Valparaíso "
+        "Gdańsk Thessaloniki Cluj Rijeka Nordhavn Kessington Marrowgate Port_Elin Dunmore Saltbridge "
+        "Lisbon Antwerp Tallinn Mombasa Izmir Medellín Córdoba Trondheim"
+    )
+]
+OUTLETS = [
+    "Velmar Courier",
+    "Northern Ledger",
+    "Harbour Post",
+    "The Daily Lantern",
+    "Coastline Times",
+    "Meridian Wire",
+    "Eastfield Gazette",
+    "Radio Solenne",
+    "The Morning Quill",
+    "Brightwater News",
+]
+FILLER = words(
+    "the a of to in and said on for with that was at by from it as after has have will is were "
+    "would be not their but which who its more than also over about they week on tuesday monday "
+    "friday officials people city government year new last says told according report local "
+    "statement plans early meeting later group spokesperson agency percent million second"
+)
+GENERIC = words(
+    "region council decision pressure support crisis response question issue future record level "
+    "process policy public services costs prices rights security pressure funding program project "
+    "industry workers families residents communities leaders experts analysts critics officials "
+    "authorities companies firms sector market system network centre district province capital "
+    "northern southern eastern western national international regional federal municipal weekend "
+    "morning evening night hours days months decade increase decline rise fall changes reforms "
+    "proposal measures rules law bill agreement deal talks plan strategy review inquiry investigation "
+    "report survey figures data evidence concerns warnings demands protests calls appeals"
+)
 TITLES = ["minister", "president", "mayor", "chief executive", "senator", "governor"]
 
 
@@ -105,8 +128,15 @@ def make_people(rng: random.Random, n: int) -> list[dict[str, Any]]:
             continue
         seen.add((first, last))
         role = rng.choice(TITLES)
-        people.append({"name": f"{first} {last}", "kind": "person", "role": role,
-                       "aliases": [last, f"{role.title()} {last}"], "topic": rng.choice(list(TOPICS))})
+        people.append(
+            {
+                "name": f"{first} {last}",
+                "kind": "person",
+                "role": role,
+                "aliases": [last, f"{role.title()} {last}"],
+                "topic": rng.choice(list(TOPICS)),
+            }
+        )
     return people
 
 
@@ -142,16 +172,22 @@ def make_article(rng: random.Random, people: list[dict[str, Any]]) -> MatchDoc:
         s = " ".join(ws)
         if rng.random() < 0.12:
             p = rng.choice(cast)
-            q = " ".join(zipf_pick(rng, vocab[rng.choice(topics)] + FILLER) for _ in range(rng.randint(5, 12)))
+            q = " ".join(
+                zipf_pick(rng, vocab[rng.choice(topics)] + FILLER) for _ in range(rng.randint(5, 12))
+            )
             quotes.append({"text": q, "speaker": p["aliases"][0], "speaker_kind": "person", "partial": False})
             s = f'"{q.capitalize()}," said {p["name"]}'
         sentences.append(s[0].upper() + s[1:] + ".")
     title_words = [zipf_pick(rng, vocab[topics[0]]) for _ in range(rng.randint(3, 6))] + [place]
     title = " ".join(title_words).capitalize()
     analysis = {
-        "actors": [{"name": p["name"], "kind": "person", "role": p["role"], "aliases": p["aliases"],
-                    "mentions": 2} for p in cast],
-        "quotes": quotes, "positions": [], "key_points": sentences[:2],
+        "actors": [
+            {"name": p["name"], "kind": "person", "role": p["role"], "aliases": p["aliases"], "mentions": 2}
+            for p in cast
+        ],
+        "quotes": quotes,
+        "positions": [],
+        "key_points": sentences[:2],
     }
     return MatchDoc.from_article(title, " ".join(sentences), [rng.choice(OUTLETS)], analysis)
 
@@ -193,13 +229,13 @@ def make_watch(rng: random.Random, people: list[dict[str, Any]]) -> str:
         return f'actor:"{rng.choice(people)["name"]}" {word()}'
     if r < 0.91:
         p = rng.choice(people)
-        return f'speaker:{p["aliases"][0]}' if rng.random() < 0.3 else f'speaker:"{p["name"]}"'
+        return f"speaker:{p['aliases'][0]}" if rng.random() < 0.3 else f'speaker:"{p["name"]}"'
     if r < 0.94:
         return f'source:"{rng.choice(OUTLETS)}" {word()} {word()}'
     if r < 0.97:
         return f"quote:{word()} {place_term(rng)}"
     if r < 0.999:
-        return f"actor:\"{rng.choice(people)['name']}\" OR title:{word()}"
+        return f'actor:"{rng.choice(people)["name"]}" OR title:{word()}'
     return f"-{word()}"  # pure NOT: evaluated for every article
 
 
@@ -219,6 +255,7 @@ def naive_eval(node: Node, folded: dict[int, list[str]]) -> bool:
 
 def naive_match(queries: list[tuple[str, CompiledQuery]], doc: MatchDoc) -> list[str]:
     from briefbot.match import fold
+
     folded = {sl: [fold(s) for s, _ in part] for sl, part in enumerate(doc.prepared().parts)}
     return [n for n, q in queries if q.root is None or naive_eval(q.root, folded)]
 
@@ -245,8 +282,10 @@ def main() -> None:
     watch_texts = {f"w{i}": make_watch(rng, people) for i in range(args.watches)}
     articles = [make_article(rng, people) for _ in range(args.articles)]
     n_words = statistics.mean(len(d.text.split()) for d in articles)
-    print(f"generated {args.watches} watches and {args.articles} articles ({n_words:.0f} words each on average) "
-          f"in {time.perf_counter() - t0:.1f} s")
+    print(
+        f"generated {args.watches} watches and {args.articles} articles ({n_words:.0f} words each on average) "
+        f"in {time.perf_counter() - t0:.1f} s"
+    )
 
     # A few hundred other articles, as the bot would have from the last day, to tune anchors on.
     tune_rng = random.Random(args.seed + 2)
@@ -265,9 +304,11 @@ def main() -> None:
         results = [index.match(d) for d in docs]
         ours.append(time.perf_counter() - t0)
     total = sum(len(r) for r in results)
-    print(f"matches: {total} of {args.watches * args.articles} pairs "
-          f"({100 * total / (args.watches * args.articles):.3f}%), {total / args.articles:.1f} per article, "
-          f"{sum(1 for r in results if r) / args.articles:.0%} of articles match at least one watch")
+    print(
+        f"matches: {total} of {args.watches * args.articles} pairs "
+        f"({100 * total / (args.watches * args.articles):.3f}%), {total / args.articles:.1f} per article, "
+        f"{sum(1 for r in results if r) / args.articles:.0%} of articles match at least one watch"
+    )
 
     sample_idx = random.Random(args.seed + 1).sample(range(args.articles), min(args.sample, args.articles))
     naive: list[float] = []
@@ -283,15 +324,21 @@ def main() -> None:
         fast.append((time.perf_counter() - t0) * args.articles / len(docs))
     same = all(naive_res[k] == results[i] == fast_res[k] for k, i in enumerate(sample_idx))
     sample_matches = sum(len(r) for r in naive_res)
-    print(f"sample check: {len(sample_idx)} articles x {args.watches} watches, {sample_matches} matches, "
-          f"index == naive == naive-fast: {same}")
+    print(
+        f"sample check: {len(sample_idx)} articles x {args.watches} watches, {sample_matches} matches, "
+        f"index == naive == naive-fast: {same}"
+    )
     if not same:
         sys.exit("MISMATCH between the index and the naive loop")
 
     o, n, f = statistics.median(ours), statistics.median(naive), statistics.median(fast)
     print(f"\nmedians of {args.repeats} runs, {args.articles} articles x {args.watches} watches:")
-    print(f"  index (WatchIndex.match, all articles, measured)      {o:8.2f} s   ({o / args.articles * 1e3:.3f} ms/article)")
-    print(f"  naive regex loop (extrapolated from {len(sample_idx)} articles)  {n:8.2f} s   ratio {n / o:6.1f}x")
+    print(
+        f"  index (WatchIndex.match, all articles, measured)      {o:8.2f} s   ({o / args.articles * 1e3:.3f} ms/article)"
+    )
+    print(
+        f"  naive regex loop (extrapolated from {len(sample_idx)} articles)  {n:8.2f} s   ratio {n / o:6.1f}x"
+    )
     print(f"  naive loop of CompiledQuery.matches (extrapolated)    {f:8.2f} s   ratio {f / o:6.1f}x")
 
 

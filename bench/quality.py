@@ -36,7 +36,7 @@ TARGETS = {
 
 
 def run(score: Path, folder: Path) -> dict | None:
-    cmd = f"{shlex.quote(sys.executable)} -m briefbot.analyse.command --format jsonl"
+    cmd = f"{shlex.quote(sys.executable)} -m briefbot analyze --format jsonl"
     proc = subprocess.run(
         [sys.executable, str(score), str(folder), "--cmd", cmd, "--json"],
         capture_output=True,

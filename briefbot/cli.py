@@ -1,8 +1,10 @@
-"""The `briefbot` command: parses arguments, calls the stages, prints.
+"""The `briefbot` command: parses arguments, calls the App, prints.
 
-Heavy modules (spaCy, trafilatura, SQLAlchemy) are imported inside commands so
-`briefbot --help` stays instant.
+Every command holds one ``briefbot.app.App`` and calls its operations; nothing here builds
+a stage or runs a step of the cycle itself. Heavy modules (spaCy, trafilatura, SQLAlchemy)
+are imported inside commands so `briefbot --help` stays instant.
 """
+
 from __future__ import annotations
 
 import json
@@ -12,13 +14,14 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from .errors import BriefbotError, ConfigError
+from .errors import BriefbotError, ConfigError, describe
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from .app import App, CycleReport
     from .config import Config
-    from .store import Store
+    from .ingest.poll import SourceReport
 
 log = logging.getLogger("briefbot")
 
@@ -48,27 +51,31 @@ def _console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
-def _die(err: BriefbotError, code: int = 2) -> NoReturn:
+def _die(err: BriefbotError, code: int = 2, source: str | None = None) -> NoReturn:
     console = _console(stderr=True)
     if isinstance(err, ConfigError) and len(err.problems) > 1:
         head = err.message.split("\n", 1)[0]
         console.print(f"[bold red]error:[/] {head}", markup=True, soft_wrap=True)
-    else:
-        console.print("[bold red]error:[/] ", end="", markup=True)
-        console.print(err.message, markup=False, soft_wrap=True)
-        if err.hint:
+        raise SystemExit(code)
+    lines = describe(err, source)
+    console.print("[bold red]error:[/] ", end="", markup=True)
+    console.print(lines[0], markup=False, soft_wrap=True)
+    for line in lines[1:]:
+        if line.startswith("hint: "):
             console.print("[dim]hint:[/] ", end="", markup=True)
-            console.print(err.hint, markup=False, soft_wrap=True)
+            console.print(line.removeprefix("hint: "), markup=False, soft_wrap=True)
+        else:
+            console.print("  " + line, markup=False, soft_wrap=True)
     raise SystemExit(code)
 
 
 class Ctx:
-    """Lazily built objects shared by the commands of one invocation."""
+    """The config and the App of one invocation, built on first use."""
 
     def __init__(self, config_path: str | None) -> None:
         self.config_path = config_path
         self._cfg: Config | None = None
-        self._store: Store | None = None
+        self._app: App | None = None
 
     @property
     def cfg(self) -> Config:
@@ -81,16 +88,16 @@ class Ctx:
         return self._cfg
 
     @property
-    def store(self) -> Store:
-        if self._store is None:
-            from .store import Store
+    def app(self) -> App:
+        if self._app is None:
+            from .app import App
 
-            self._store = Store.open(self.cfg.database_url())
-        return self._store
+            self._app = App(self.cfg)
+        return self._app
 
     def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
+        if self._app is not None:
+            self._app.close()
 
 
 def _secrets(cfg: Config) -> list[str]:
@@ -120,7 +127,7 @@ class BriefbotGroup(click.Group):
         try:
             return super().invoke(ctx)
         except BriefbotError as e:
-            _die(e)
+            _die(e, source=getattr(e, "source", None))
         finally:
             obj = ctx.obj
             if isinstance(obj, Ctx):
@@ -172,7 +179,51 @@ def _ago(dt: datetime | None, now: datetime) -> str:
     return f"in {txt}" if future else f"{txt} ago"
 
 
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
 # -- fetch -------------------------------------------------------------------------
+class _Bars:
+    """Progress bars for the cycle on a terminal (nothing when output is piped)."""
+
+    def __init__(self, console: Console) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            TextColumn("[bold]{task.fields[stage]}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True,
+            disable=not console.is_terminal,
+        )
+        self.task: Any = None
+
+    def __enter__(self) -> _Bars:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def _stage(self, stage: str, total: int) -> None:
+        if self.task is not None:
+            self.progress.remove_task(self.task)
+        self.task = self.progress.add_task("", total=total, stage=stage)
+
+    def polling(self, sources: int) -> None:
+        self._stage("fetching", sources)
+
+    def polled(self, report: SourceReport) -> None:
+        self.progress.update(self.task, advance=1, description=_escape(report.name))
+
+    def analysing(self, articles: int) -> None:
+        self._stage("analysing", articles)
+
+    def analysed(self, articles: int) -> None:
+        self.progress.update(self.task, advance=articles, description="")
+
+
 @main.command()
 @click.option("--due", is_flag=True, help="Only sources whose interval has passed (as the scheduler does).")
 @click.option("--force", is_flag=True, help="Also poll sources that are backing off or were asked to wait.")
@@ -185,37 +236,26 @@ def fetch(obj: Ctx, due: bool, force: bool, names: tuple[str, ...], no_analyse: 
 
     Exits 1 when any source failed (its error is stored and shown by `briefbot sources`).
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    if not obj.cfg.sources:
+        raise BriefbotError("the config has no sources", hint="add a `sources:` list to the config")
+    with _Bars(_console(stderr=True)) as bars:
+        report = obj.app.cycle(due_only=due, force=force, names=list(names) or None, analyse=not no_analyse,
+                               deliver=not no_deliver, progress=bars)
+    _print_cycle(obj.cfg, report)
+    if report.poll.failed:
+        raise SystemExit(1)
+
+
+def _print_cycle(cfg: Config, report: CycleReport) -> None:
     from rich.table import Table
 
-    from .ingest.poll import Poller
-
-    cfg = obj.cfg
-    unknown = [n for n in names if n not in {s.name for s in cfg.sources}]
-    if unknown:
-        raise BriefbotError(f"no source named {', '.join(map(repr, unknown))}", hint="see `briefbot sources`")
-    if not cfg.sources:
-        raise BriefbotError("the config has no sources", hint="add a `sources:` list to the config")
-    err = _console(stderr=True)
-    progress = Progress(
-        TextColumn("[bold]fetching"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-        TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal,
-    )
-    task = progress.add_task("", total=0)
-    with progress, Poller(cfg, obj.store) as poller:
-        report = poller.poll(
-            due_only=due,
-            force=force,
-            names=list(names) or None,
-            on_start=lambda n: progress.update(task, total=n),
-            on_done=lambda r: progress.update(task, advance=1, description=r.name),
-        )
     now = datetime.now().astimezone()
+    poll = report.poll
     table = Table(title="fetch", title_justify="left", show_edge=False)
     for col in ("source", "result", "new", "updated", "unchanged", "failed"):
         table.add_column(col, justify="right" if col in ("new", "updated", "unchanged", "failed") else "left")
     order = {s.name: i for i, s in enumerate(cfg.sources)}
-    for r in sorted(report.sources, key=lambda r: order.get(r.name, 0)):
+    for r in sorted(poll.sources, key=lambda r: order.get(r.name, 0)):
         if r.status == "failed":
             result = f"[red]failed[/]: {_escape(r.error or '')}"
         elif r.status in ("waiting", "not_due"):
@@ -229,46 +269,19 @@ def fetch(obj: Ctx, due: bool, force: bool, names: tuple[str, ...], no_analyse: 
                       "1" if r.status == "failed" else "0")
     out = _console()
     out.print(table)
-    t = report.totals()
+    t = poll.totals()
     out.print(
         f"{t['new']} new, {t['updated']} updated, {t['unchanged']} unchanged; "
-        f"{len(report.failed)} of {len(report.sources)} sources failed"
+        f"{len(poll.failed)} of {len(poll.sources)} sources failed"
     )
-    if not no_analyse:
-        from .jobs import analyse_pending
-
-        progress = Progress(
-            TextColumn("[bold]analysing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=err, transient=True, disable=not err.is_terminal,
-        )
-        task = progress.add_task("", total=0)
-        with progress:
-            analysed = analyse_pending(
-                obj.store,
-                on_start=lambda n: progress.update(task, total=n),
-                on_done=lambda n: progress.update(task, advance=n),
-            )
-        if analysed:
-            out.print(f"{analysed} articles analysed")
-        from .notify import flush, queue_alerts
-
-        story_ids = sorted({a.story_id for a in obj.store.articles(ids=report.changed) if a.story_id is not None})
-        queued = queue_alerts(cfg, obj.store, story_ids)
-        if queued:
-            out.print(f"{len(queued)} alerts queued")
-        if not no_deliver:
-            sent = flush(cfg, obj.store)
-            if sent.delivered or sent.failed or sent.retrying:
-                out.print(f"deliveries: {len(sent.delivered)} delivered, {len(sent.retrying)} waiting to retry, "
-                          f"{len(sent.failed)} failed (see `briefbot deliveries`)")
-    if report.failed:
-        raise SystemExit(1)
-
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
+    if report.analysed:
+        out.print(f"{report.analysed} articles analysed")
+    if report.alerts:
+        out.print(f"{len(report.alerts)} alerts queued")
+    sent = report.sent
+    if sent is not None and (sent.delivered or sent.failed or sent.retrying):
+        out.print(f"deliveries: {len(sent.delivered)} delivered, {len(sent.retrying)} waiting to retry, "
+                  f"{len(sent.failed)} failed (see `briefbot deliveries`)")
 
 
 # -- sources -------------------------------------------------------------------------
@@ -281,13 +294,10 @@ def sources(obj: Ctx, fmt: str) -> None:
 
     from .store import utcnow
 
-    cfg, store = obj.cfg, obj.store
-    store.sync_sources((s.name, s.url) for s in cfg.sources)
-    states = {s.name: s for s in store.sources()}
+    cfg = obj.cfg
     now = utcnow()
     rows = []
-    for sc in cfg.sources:
-        st = states[sc.name]
+    for sc, st in zip(cfg.sources, obj.app.sources(), strict=True):
         due = max(filter(None, [st.next_due_at, st.wait_until]), default=None)
         rows.append((sc, st, due))
     if fmt == "json":
@@ -325,17 +335,18 @@ def brief(obj: Ctx, query: str | None, since: str, fmt: str) -> None:
 
     The window is by arrival: articles briefbot first saw within --since.
     """
-    from .brief import BriefRequest, build_brief
+    from .match import QueryError
     from .render import render
-    from .store import utcnow
 
-    until = utcnow()
-    req = BriefRequest(query=query, since=until - parse_since(since), until=until)
-    data = build_brief(obj.store, req)
+    window = parse_since(since)
+    try:
+        data = obj.app.brief(query, window).to_dict()
+    except QueryError as e:
+        _die(e, source=query)
     if fmt == "json":
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
-    text = render("brief.md.j2", data, obj.cfg.templates_dir and str(obj.cfg.resolve_path(obj.cfg.templates_dir)))
+    text = render("brief.md.j2", data, obj.app.templates_dir)
     out = _console()
     if out.is_terminal:
         from rich.markdown import Markdown
@@ -351,6 +362,7 @@ def brief(obj: Ctx, query: str | None, since: str, fmt: str) -> None:
 def check(obj: Ctx) -> None:
     """Validate the config and say exactly what is wrong."""
     from .config import config_path
+    from .store import safe_url
 
     path = config_path(obj.config_path)
     try:
@@ -377,14 +389,8 @@ def check(obj: Ctx) -> None:
         raise SystemExit(2)
     _console().print(
         f"[green]✓[/] {_escape(str(path))} is valid: {len(cfg.sources)} sources, {len(cfg.watches)} watches, "
-        f"{len(cfg.digests)} digests; database {_escape(_safe_db(cfg.database))}"
+        f"{len(cfg.digests)} digests; database {_escape(safe_url(cfg.database))}"
     )
-
-
-def _safe_db(url: str) -> str:
-    from .store import _safe_url
-
-    return _safe_url(url)
 
 
 # -- deliveries ------------------------------------------------------------------------
@@ -398,10 +404,9 @@ def deliveries(obj: Ctx, status: str | None, limit: int, fmt: str) -> None:
     """Messages in the outbox: delivered, waiting for a retry, or failed with their error."""
     from rich.table import Table
 
-    from .deliver.outbox import Outbox
     from .store import utcnow
 
-    rows = Outbox(obj.store).list(status=status, limit=limit)  # type: ignore[arg-type]
+    rows = obj.app.deliveries(status=status, limit=limit)  # type: ignore[arg-type]
     if fmt == "json":
         iso = lambda d: d.isoformat(timespec="seconds") if d else None  # noqa: E731
         click.echo(json.dumps([
@@ -431,7 +436,7 @@ def run(obj: Ctx) -> None:
 
     Stops cleanly on SIGTERM or Ctrl-C: the job in progress finishes first.
     """
-    from .scheduler import Runner
+    from .runner import Runner
 
     if logging.getLogger().level > logging.INFO:
         logging.getLogger("briefbot").setLevel(logging.INFO)
@@ -439,7 +444,7 @@ def run(obj: Ctx) -> None:
     _console(stderr=True).print(
         f"briefbot running: {len(cfg.sources)} sources, {len(cfg.watches)} watches, {len(cfg.digests)} digests "
         f"(Ctrl-C to stop)")
-    Runner(cfg, obj.store).run()
+    Runner(obj.app).run()
 
 
 @main.command()
@@ -448,7 +453,7 @@ def health(max_age: str) -> None:
     """Exit 0 when `briefbot run` completed a tick recently (reads $BRIEFBOT_HEARTBEAT)."""
     from datetime import UTC
 
-    from .scheduler import HEARTBEAT_ENV, heartbeat_path
+    from .runner import HEARTBEAT_ENV, heartbeat_path
 
     path = heartbeat_path()
     if not path:
@@ -473,28 +478,31 @@ def health(max_age: str) -> None:
 @click.pass_obj
 def digest(obj: Ctx, name: str, dry_run: bool, to: str | None) -> None:
     """Run digest NAME now: the stories since its last run, to its destinations."""
-    from .notify import digest_config, flush, run_digest
+    from .model import Destination
+    from .notify import digest_config
 
-    cfg = obj.cfg
-    d = digest_config(cfg, name)
-    dests: list[str] | None = None
+    d = digest_config(obj.cfg, name)
+    dests: list[Destination] | None = None
     if to == "stdout":
-        dests = ["stdout"]
+        dests = [Destination("stdout")]
     elif to is not None:
-        dests = [t for t in d.to if t.startswith(to + ":")]
+        dests = [t for t in d.to if t.kind == to]
         if not dests:
-            raise BriefbotError(f"digest {name!r} has no {to} destination", hint=f"its destinations: {', '.join(d.to)}")
-    result = run_digest(cfg, obj.store, name, to=dests, dry_run=dry_run)
+            raise BriefbotError(f"digest {name!r} has no {to} destination",
+                                hint=f"its destinations: {', '.join(map(str, d.to))}")
+    result, report = obj.app.digest(name, to=dests, dry_run=dry_run)
     err = _console(stderr=True)
-    if dry_run or dests == ["stdout"]:
+    if dry_run or to == "stdout":
         return
     if result.skipped_empty:
         err.print(f"digest {name}: nothing new since {result.since:%Y-%m-%d %H:%M} UTC; nothing sent (send_empty: false)")
         return
-    report = flush(cfg, obj.store)
+    delivered = len(report.delivered) if report else 0
+    retrying = len(report.retrying) if report else 0
+    failed = len(report.failed) if report else 0
     err.print(f"digest {name}: {result.stories} stories queued for {len(result.queued)} destinations; "
-              f"{len(report.delivered)} delivered, {len(report.retrying)} waiting to retry, {len(report.failed)} failed")
-    if report.failed:
+              f"{delivered} delivered, {retrying} waiting to retry, {failed} failed")
+    if failed:
         raise SystemExit(1)
 
 
@@ -511,18 +519,16 @@ def watch_list(obj: Ctx, fmt: str) -> None:
     """Watches from the config file and those added at run time, and which is which."""
     from rich.table import Table
 
-    from .watches import list_watches
-
-    ws = list_watches(obj.cfg, obj.store)
+    ws = obj.app.watches()
     if fmt == "json":
-        click.echo(json.dumps([{"name": w.name, "query": w.query, "to": w.to, "mode": w.mode, "origin": w.origin,
-                                "created_by": w.created_by} for w in ws], indent=2))
+        click.echo(json.dumps([{"name": w.name, "query": w.query, "to": [str(d) for d in w.to], "mode": w.mode,
+                                "origin": w.origin, "created_by": w.created_by} for w in ws], indent=2))
         return
     table = Table(show_edge=False)
     for col in ("name", "query", "to", "mode", "from"):
         table.add_column(col, overflow="fold")
     for w in ws:
-        table.add_row(_escape(w.name), _escape(w.query), _escape(", ".join(w.to) or "-"), w.mode,
+        table.add_row(_escape(w.name), _escape(w.query), _escape(", ".join(map(str, w.to)) or "-"), w.mode,
                       "config.yaml" if w.origin == "config" else f"added{' by ' + w.created_by if w.created_by else ''}")
     _console().print(table if ws else "no watches yet: `briefbot watch add NAME QUERY --to slack:#alerts`")
 
@@ -535,15 +541,13 @@ def watch_list(obj: Ctx, fmt: str) -> None:
 @click.pass_obj
 def watch_add(obj: Ctx, name: str, query: str, to: tuple[str, ...], digest_only: bool) -> None:
     """Watch QUERY under NAME (see README for the query language)."""
-    from pydantic import ValidationError
-
-    from .watches import add
+    from .match import QueryError
 
     try:
-        w = add(obj.cfg, obj.store, name, query, to, digest_only=digest_only, created_by="cli")
-    except ValidationError as e:
-        raise BriefbotError(str(e.errors()[0]["msg"]).removeprefix("Value error, ")) from None
-    _console().print(f"watch {_escape(w.name)} added ({w.mode}{': ' + _escape(', '.join(w.to)) if w.to else ''})")
+        w = obj.app.add_watch(name, query, to, digest_only=digest_only, created_by="cli")
+    except QueryError as e:
+        _die(e, source=query)
+    _console().print(f"watch {_escape(w.name)} added ({w.mode}{': ' + _escape(', '.join(map(str, w.to))) if w.to else ''})")
 
 
 @watch.command("remove")
@@ -551,9 +555,7 @@ def watch_add(obj: Ctx, name: str, query: str, to: tuple[str, ...], digest_only:
 @click.pass_obj
 def watch_remove(obj: Ctx, name: str) -> None:
     """Remove a watch added at run time."""
-    from .watches import remove
-
-    remove(obj.cfg, obj.store, name)
+    obj.app.remove_watch(name, by="cli")
     _console().print(f"watch {_escape(name)} removed")
 
 
@@ -563,23 +565,26 @@ def watch_remove(obj: Ctx, name: str) -> None:
 @click.pass_obj
 def watch_test(obj: Ctx, query: str, since: str) -> None:
     """Which stored stories would have matched QUERY, and why."""
-    from .watches import test
+    from .match import QueryError
+    from .notify import hit_view
 
-    hits = test(obj.store, query, parse_since(since))
+    try:
+        hits = [hit_view(h) for h in obj.app.test_watch(query, parse_since(since))]
+    except QueryError as e:
+        _die(e, source=query)
     out = _console()
     if not hits:
         out.print(f"no stored story in the last {since} matches")
         return
     for h in hits:
-        terms = ", ".join(dict.fromkeys(x.term for x in h.why.hits)) or "-"
-        out.print(f"[bold]{_escape(h.story['title'])}[/] ({_escape(', '.join(h.story['sources']))})")
-        out.print(f"  matched: {_escape(terms)}")
-        if h.why.actor:
-            out.print(f"  actor: {_escape(str(h.why.actor.get('name')))}")
-        if h.why.quote:
-            out.print(f"  quote: {_escape(str(h.why.quote.get('text'))[:160])} — {_escape(str(h.why.quote.get('speaker')))}")
-        if h.why.sentence:
-            out.print(f"  [dim]{_escape(h.why.sentence[:200])}[/]")
+        out.print(f"[bold]{_escape(h.title)}[/] ({_escape(', '.join(h.sources))})")
+        out.print(f"  matched: {_escape(', '.join(h.terms) or '-')}")
+        if h.actor:
+            out.print(f"  actor: {_escape(h.actor)}")
+        if h.quote:
+            out.print(f"  quote: {_escape(h.quote)} — {_escape(str(h.speaker))}")
+        if h.sentence:
+            out.print(f"  [dim]{_escape(h.sentence)}[/]")
     out.print(f"{len(hits)} {'story' if len(hits) == 1 else 'stories'} would have matched")
 
 
@@ -599,7 +604,7 @@ def serve(obj: Ctx, host: str, port: int) -> None:
 
     require_signing_secret(obj.cfg)  # before opening the database: refuse early and clearly
     err = _console(stderr=True)
-    run_server(obj.cfg, obj.store, host=host, port=port, on_listen=lambda url: err.print(
+    run_server(obj.app, host=host, port=port, on_listen=lambda url: err.print(
         f"briefbot serving POST {url}/slack/commands and GET {url}/healthz (Ctrl-C to stop)",
         markup=False, highlight=False))
 
@@ -607,42 +612,75 @@ def serve(obj: Ctx, host: str, port: int) -> None:
 # -- analyze ---------------------------------------------------------------------------
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, metavar="PATH_OR_URL...")
-@click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "markdown"]), default="json", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "jsonl", "markdown"]), default="json", show_default=True
+)
 @click.pass_obj
 def analyze(obj: Ctx, inputs: tuple[str, ...], fmt: str) -> None:
     """Analyse articles: actors with roles, quotes with speakers, positions, key points.
 
-    PATH is a .txt file (first line the headline, optional `date YYYY-MM-DD` marker) or an
-    .html page; a URL is fetched through the same guarded fetcher as sources.
+    PATH is a .txt or .md file (first line the headline, optional `date YYYY-MM-DD` marker) or
+    an .html page; an http(s) URL is fetched through the same guarded fetcher as sources.
+    An input that cannot be read stops the command before anything is analysed (exit status 2).
     """
-    from .analyse.command import main as analyse_main
+    import re
+    from contextlib import ExitStack
 
-    fetch_url = None
-    if any("://" in i for i in inputs):
-        fetch_url = _url_loader(obj)
-    code = analyse_main(list(inputs), fmt, fetch_url=fetch_url)
-    if code:
-        raise SystemExit(code)
-
-
-def _url_loader(obj: Ctx) -> Any:
-    """Fetch a page with the config's network rules (private-address guard included), or defaults."""
-    from .analyse import ArticleText
+    from .analyse import Analyser, ModelUnavailable
     from .config import Config, config_path
-    from .ingest.extract import extract_article
-    from .ingest.fetch import PAGE_ACCEPT, Fetcher
+    from .ingest.loader import LoadError, load_file
 
-    cfg = obj.cfg if config_path(obj.config_path).exists() else Config()
-    net = cfg.network
-    fetcher = Fetcher(timeout=net.timeout.total_seconds(), max_bytes=net.max_bytes, max_redirects=net.max_redirects,
-                      user_agent=net.user_agent, allow_private=net.allow_private, allow_hosts=net.allow_hosts,
-                      per_host=net.per_host)
+    is_url = [bool(re.match(r"https?://", item, re.IGNORECASE)) for item in inputs]
+    # The config is optional here; when it exists, its network rules (URLs) and its
+    # templates_dir (Markdown) apply.
+    wants_cfg = any(is_url) or fmt == "markdown"
+    cfg = obj.cfg if wants_cfg and config_path(obj.config_path).exists() else Config()
+    articles = []
+    with ExitStack() as stack:
+        load_url = None
+        for item, url in zip(inputs, is_url, strict=True):
+            try:
+                if url:
+                    load_url = load_url or _url_loader(cfg, stack)
+                    articles.append(load_url(item))
+                else:
+                    articles.append(load_file(item))
+            except LoadError as exc:
+                click.echo(str(exc), err=True)  # "PATH: reason (hint: ...)"
+                raise SystemExit(2) from None
+            except Exception as exc:  # noqa: BLE001 - a failing URL is reported as the user gave it
+                click.echo(f"{item}: {exc}", err=True)
+                raise SystemExit(2) from None
+    tdir = str(cfg.resolve_path(cfg.templates_dir)) if cfg.templates_dir else None
+    try:
+        analyses = Analyser().analyse_many(articles)
+        if fmt == "jsonl":
+            for analysis in analyses:
+                click.echo(json.dumps(analysis.to_dict(), ensure_ascii=False))
+        elif fmt == "markdown":
+            from .render import render
+
+            for analysis in analyses:
+                click.echo(render("analysis.md.j2", analysis.to_dict(), tdir), nl=False)
+        else:
+            results = [analysis.to_dict() for analysis in analyses]
+            click.echo(json.dumps(results[0] if len(results) == 1 else results, ensure_ascii=False, indent=2))
+    except ModelUnavailable as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None
+
+
+def _url_loader(cfg: Config, stack: Any) -> Any:
+    """A function that loads a web page as an article with the config's network rules (the
+    private-address guard included); its fetcher is closed when ``stack`` (an ExitStack) closes."""
+    from .ingest.fetch import PAGE_ACCEPT, fetcher_from_config
+    from .ingest.loader import load_html
+
+    fetcher = stack.enter_context(fetcher_from_config(cfg.network))
 
     def load(url: str) -> Any:
         res = fetcher.fetch(url, accept=PAGE_ACCEPT)
-        ex = extract_article(res.body.decode("utf-8", "replace"), res.url)
-        return ArticleText(title=ex.title, body=ex.text, url=ex.canonical_url or res.url, published=ex.published,
-                           input=url)
+        return load_html(res.body.decode("utf-8", "replace"), url=res.url, input=url)
 
     return load
 

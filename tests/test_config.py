@@ -1,4 +1,5 @@
 """Config validation: every problem named by its key path, env vars expanded, secrets never echoed."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -130,7 +131,9 @@ def test_durations(value: object, seconds: float) -> None:
     assert parse_duration(value).total_seconds() == seconds
 
 
-@pytest.mark.parametrize("value, size", [("10MB", 10_000_000), ("512KiB", 524288), (100, 100), ("1 gb", 10**9)])
+@pytest.mark.parametrize(
+    "value, size", [("10MB", 10_000_000), ("512KiB", 524288), (100, 100), ("1 gb", 10**9)]
+)
 def test_sizes(value: object, size: int) -> None:
     assert parse_size(value) == size
 
@@ -140,3 +143,16 @@ def test_repository_config_is_valid() -> None:
     assert len(cfg.sources) >= 3
     for s in cfg.sources:
         assert cfg.resolve_path(s.url).exists(), s.url
+
+
+def test_bad_watch_query_names_its_path_and_column() -> None:
+    found = problems(
+        "watches:\n - {name: ok, query: 'strike OR walkout'}\n - {name: bad, query: '(strike OR'}\n"
+        " - {name: field, query: 'title:-x'}\n"
+    )
+    assert found == [
+        'watches[1].query: column 11: expected a term or "(" after OR, found the end of the query'
+        " (got '(strike OR')",
+        'watches[2].query: column 7: expected a term, phrase or "(" after title:, found "-"'
+        " (hint: to exclude, put the minus first: -title:word) (got 'title:-x')",
+    ]

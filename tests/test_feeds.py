@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from httpserver import TestHTTPServer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from briefbot.errors import FeedError
 from briefbot.ingest.feeds import discover_feeds, looks_like_html, parse_feed
 from briefbot.ingest.fetch import Fetcher
+from httpserver import TestHTTPServer
 
 Fixture = Callable[[str], bytes]
 
@@ -241,24 +241,34 @@ _SAMPLES = Path(__file__).parent.parent / "samples" / "feeds"
 
 _TRICKY_ITEMS = [
     # relative link, permalink guid, entities and markup in a plain-text title
-    ("<item><title>Fish &amp; chips &lt;b&gt;now&lt;/b&gt;</title><link> story/1?a=1&amp;b=2 </link>"
-    "<guid>https://x.example/story/1</guid><pubDate>Tue, 03 Nov 2026 09:30:00 +0100</pubDate>"
-    "<description>&lt;p&gt;Teaser &amp;amp; more&lt;/p&gt;&lt;script&gt;x()&lt;/script&gt;</description></item>"),
+    (
+        "<item><title>Fish &amp; chips &lt;b&gt;now&lt;/b&gt;</title><link> story/1?a=1&amp;b=2 </link>"
+        "<guid>https://x.example/story/1</guid><pubDate>Tue, 03 Nov 2026 09:30:00 +0100</pubDate>"
+        "<description>&lt;p&gt;Teaser &amp;amp; more&lt;/p&gt;&lt;script&gt;x()&lt;/script&gt;</description></item>"
+    ),
     # guid is the link; no link element; dc:date only; dc:creator
-    ("<item><title>Guid link</title><guid isPermaLink='true'>/story/2</guid>"
-    "<dc:date>2026-11-03T08:30:00+01:00</dc:date><dc:creator>Ines Okafor</dc:creator></item>"),
+    (
+        "<item><title>Guid link</title><guid isPermaLink='true'>/story/2</guid>"
+        "<dc:date>2026-11-03T08:30:00+01:00</dc:date><dc:creator>Ines Okafor</dc:creator></item>"
+    ),
     # isPermaLink other than exactly 'true' is not a link; non-ASCII, cp1252 and mis-decoded UTF-8
-    ("<item><title>Caf\u00e9 \u2014 caf\u00c3\u00a9 &#150; \u00e9t\u00e9</title><guid isPermaLink='TRUE'>g-3</guid>"
-    "<description><![CDATA[<p>Relative <a href='/x' onclick='evil()'>link</a><img src=pic.png></p>]]></description>"
-    "<content:encoded><![CDATA[<p>Body with <a href=\"rel/y\">a link</a>.</p><iframe src='//evil'></iframe>"
-    "<script>alert(1)</script><p>Second &amp; last.</p>]]></content:encoded></item>"),
+    (
+        "<item><title>Caf\u00e9 \u2014 caf\u00c3\u00a9 &#150; \u00e9t\u00e9</title><guid isPermaLink='TRUE'>g-3</guid>"
+        "<description><![CDATA[<p>Relative <a href='/x' onclick='evil()'>link</a><img src=pic.png></p>]]></description>"
+        "<content:encoded><![CDATA[<p>Body with <a href=\"rel/y\">a link</a>.</p><iframe src='//evil'></iframe>"
+        "<script>alert(1)</script><p>Second &amp; last.</p>]]></content:encoded></item>"
+    ),
     # unsafe links, empty elements, a comment, categories and an enclosure
-    ("<item><title></title><link>javascript:alert(1)</link><!-- note --><category>a</category>"
-    "<enclosure url='https://x.example/a.mp3' length='1' type='audio/mpeg'/>"
-    "<description>  </description><content:encoded>   </content:encoded></item>"),
+    (
+        "<item><title></title><link>javascript:alert(1)</link><!-- note --><category>a</category>"
+        "<enclosure url='https://x.example/a.mp3' length='1' type='audio/mpeg'/>"
+        "<description>  </description><content:encoded>   </content:encoded></item>"
+    ),
     # content only: feedparser copies it to the summary; odd but valid dates
-    ("<item><link>data:text/html,hi</link><content:encoded>Plain &lt;em&gt;text&lt;/em&gt; body"
-    "</content:encoded><pubDate>Sun, 1 Nov 26 7:05 EST</pubDate><author>Desk</author></item>"),
+    (
+        "<item><link>data:text/html,hi</link><content:encoded>Plain &lt;em&gt;text&lt;/em&gt; body"
+        "</content:encoded><pubDate>Sun, 1 Nov 26 7:05 EST</pubDate><author>Desk</author></item>"
+    ),
     # an item that carries nothing is dropped by both paths
     "<item><pubDate>Mon, 02 Nov 2026 17:00:00 GMT</pubDate></item>",
     "<item><title>Not a date</title><pubDate>yesterday</pubDate><guid isPermaLink='false'> </guid></item>",
@@ -315,11 +325,15 @@ def test_fast_path_matches_feedparser_on_tricky_items(item: str, url: str) -> No
 def test_fast_path_matches_feedparser_on_the_bench_feed() -> None:
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("bench_ingest", _SAMPLES.parent.parent / "bench" / "ingest.py")
+    spec = importlib.util.spec_from_file_location(
+        "bench_ingest", _SAMPLES.parent.parent / "bench" / "ingest.py"
+    )
     assert spec and spec.loader
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
-    fast, slow = _both_paths(bench.make_feed(7, 20), "http://127.0.0.1:8080/feed/7.xml", "application/rss+xml")
+    fast, slow = _both_paths(
+        bench.make_feed(7, 20), "http://127.0.0.1:8080/feed/7.xml", "application/rss+xml"
+    )
     assert fast is not None and fast == slow
 
 
@@ -331,15 +345,29 @@ def test_fast_path_matches_feedparser_on_the_bench_feed() -> None:
         (_rss(_TRICKY_ITEMS[:1]), "application/rss+xml; charset=windows-1252"),
         (_rss(_TRICKY_ITEMS[:1]).replace(b"<channel>", b"<channel xml:base='https://b.example/'>"), None),
         (_rss(["<item><title>a</title><source url='https://s.example/'>S</source></item>"]), None),
-        (_rss([("<item><title>a</title><media:title xmlns:media='http://search.yahoo.com/mrss/'>m</media:title>"
-               "</item>")]), None),
+        (
+            _rss(
+                [
+                    (
+                        "<item><title>a</title><media:title xmlns:media='http://search.yahoo.com/mrss/'>m</media:title>"
+                        "</item>"
+                    )
+                ]
+            ),
+            None,
+        ),
         (_rss(["<item><title>a <b>bold</b></title></item>"]), None),  # unescaped markup inside
         (_rss(["<item><content:encoded>c</content:encoded><description>d</description></item>"]), None),
         (_rss(["<item><title>a</title><author>desk@x.example (The Desk)</author></item>"]), None),
         (_rss(["<item><title>a</title></item>"], "<title>T</title><dc:title>U</dc:title>"), None),
         (_rss(["<item><title>a</title></item>"], "<atom:link href='/alt'/>"), None),
-        ((b"<?xml version='1.0'?><!DOCTYPE rss [<!ENTITY e 'x'>]><rss version='2.0'><channel>"
-         b"<item><title>&e;</title></item></channel></rss>"), None),
+        (
+            (
+                b"<?xml version='1.0'?><!DOCTYPE rss [<!ENTITY e 'x'>]><rss version='2.0'><channel>"
+                b"<item><title>&e;</title></item></channel></rss>"
+            ),
+            None,
+        ),
         (_rss(["<item><title>a</title></item>"]).replace(b"version='2.0'", b"version='0.92'"), None),
     ],
 )
@@ -361,17 +389,25 @@ def test_fast_path_resolves_no_external_entities(tmp_path: Path) -> None:
 
     assert feeds_module._fast_rss20(body, "https://x.example/feed", None) is None
     # a DOCTYPE-free document cannot declare entities; an undeclared one is an error, not a lookup
-    assert feeds_module._fast_rss20(
-        b"<rss version='2.0'><channel><item><title>&x;</title></item></channel></rss>", "https://x.example/f", None
-    ) is None
+    assert (
+        feeds_module._fast_rss20(
+            b"<rss version='2.0'><channel><item><title>&x;</title></item></channel></rss>",
+            "https://x.example/f",
+            None,
+        )
+        is None
+    )
     for entry in parse_feed(body, "https://x.example/feed").entries:
         assert "TOP SECRET" not in (entry.title or "")
 
 
 @pytest.mark.parametrize(
     "path",
-    sorted(p for p in [*_FIXTURES.iterdir(), *_SAMPLES.glob("*.xml"), *_FIXTURES.glob("*.json")]
-           if p.suffix in (".xml", ".rdf", ".json")),
+    sorted(
+        p
+        for p in [*_FIXTURES.iterdir(), *_SAMPLES.glob("*.xml"), *_FIXTURES.glob("*.json")]
+        if p.suffix in (".xml", ".rdf", ".json")
+    ),
     ids=lambda p: p.name,
 )
 def test_content_text_is_the_text_of_content_html(path: Path) -> None:
@@ -393,9 +429,11 @@ def test_content_text_is_the_text_of_content_html(path: Path) -> None:
 def test_fast_path_keeps_the_text_feedparser_sanitising_would_have_kept() -> None:
     """Neither path sanitises any more; both keep the same text, and never script or style text."""
 
-    item = ("<item><title>T</title><link>https://x.example/a</link><description><![CDATA[<p onclick='x()'>Lead"
-            "<script>steal()</script></p>]]></description><content:encoded><![CDATA[<p>Body <b>bold</b></p>"
-            "<style>p{}</style><p>Two <a href='/rel'>link</a></p>]]></content:encoded></item>")
+    item = (
+        "<item><title>T</title><link>https://x.example/a</link><description><![CDATA[<p onclick='x()'>Lead"
+        "<script>steal()</script></p>]]></description><content:encoded><![CDATA[<p>Body <b>bold</b></p>"
+        "<style>p{}</style><p>Two <a href='/rel'>link</a></p>]]></content:encoded></item>"
+    )
     body = _rss([item])
     fast, slow = _both_paths(body, "https://x.example/feed", "application/rss+xml")
     assert fast is not None and fast == slow

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import httpcore
 import pytest
-from httpserver import Handler, TestHTTPServer, http_date
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -23,6 +22,7 @@ from briefbot.errors import FetchError
 from briefbot.ingest import fetch as fetch_module
 from briefbot.ingest.fetch import Fetcher, is_public_address, parse_retry_after
 from briefbot.ingest.local import read_local
+from httpserver import Handler, TestHTTPServer, http_date
 
 RSS = b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title></channel></rss>'
 

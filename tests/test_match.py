@@ -2,6 +2,7 @@
 
 Every article, person and outlet below is invented.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -29,16 +30,41 @@ from briefbot.match import (
 
 STRIKE_ANALYSIS: dict[str, Any] = {
     "actors": [
-        {"name": "Ilse Marquardt", "kind": "person", "role": "union leader",
-         "aliases": ["Marquardt", "Ms Marquardt"], "mentions": 4},
-        {"name": "Port Authority of Velmar", "kind": "organization", "role": None,
-         "aliases": ["the authority"], "mentions": 2},
-        {"name": "Tomás Okonjo", "kind": "person", "role": "harbour master", "aliases": ["Okonjo"], "mentions": 1},
+        {
+            "name": "Ilse Marquardt",
+            "kind": "person",
+            "role": "union leader",
+            "aliases": ["Marquardt", "Ms Marquardt"],
+            "mentions": 4,
+        },
+        {
+            "name": "Port Authority of Velmar",
+            "kind": "organization",
+            "role": None,
+            "aliases": ["the authority"],
+            "mentions": 2,
+        },
+        {
+            "name": "Tomás Okonjo",
+            "kind": "person",
+            "role": "harbour master",
+            "aliases": ["Okonjo"],
+            "mentions": 1,
+        },
     ],
     "quotes": [
-        {"text": "We will not unload a single container until the pay offer changes",
-         "speaker": "Marquardt", "speaker_kind": "person", "partial": False},
-        {"text": "The berths stay open", "speaker": "Tomás Okonjo", "speaker_kind": "person", "partial": True},
+        {
+            "text": "We will not unload a single container until the pay offer changes",
+            "speaker": "Marquardt",
+            "speaker_kind": "person",
+            "partial": False,
+        },
+        {
+            "text": "The berths stay open",
+            "speaker": "Tomás Okonjo",
+            "speaker_kind": "person",
+            "partial": True,
+        },
     ],
     "positions": [{"holder": "Ilse Marquardt", "statement": "rejects the pay offer"}],
     "key_points": ["Dockworkers in Velmar walked out."],
@@ -46,8 +72,8 @@ STRIKE_ANALYSIS: dict[str, Any] = {
 STRIKE = MatchDoc.from_article(
     "Dockworkers strike in Velmar as pay talks collapse",
     "Dockworkers at the port of Velmar walked out on Tuesday. Union leader Ilse Marquardt said the "
-    "offer was an insult. \"We will not unload a single container until the pay offer changes,\" "
-    "Marquardt said. Harbour master Tomás Okonjo said: \"The berths stay open.\" Ukraine's grain "
+    'offer was an insult. "We will not unload a single container until the pay offer changes," '
+    'Marquardt said. Harbour master Tomás Okonjo said: "The berths stay open." Ukraine\'s grain '
     "exports, shipped through Velmar, face delays; sanctions on Ostrava Freight were not discussed.",
     ["Velmar Courier"],
     STRIKE_ANALYSIS,
@@ -175,7 +201,10 @@ def test_tree_shapes() -> None:
     assert isinstance(root.children[0], Or) and isinstance(root.children[1], Not)
     terms = compile_query('title:(strike OR walkout) -actor:"Ilse Marquardt"').terms()
     assert [(t.field, t.words) for t in terms] == [
-        ("title", ("strike",)), ("title", ("walkout",)), ("actor", ("ilse", "marquardt"))]
+        ("title", ("strike",)),
+        ("title", ("walkout",)),
+        ("actor", ("ilse", "marquardt")),
+    ]
 
 
 def test_empty_query_matches_everything() -> None:
@@ -198,9 +227,21 @@ def test_title_field() -> None:
 
 def test_actor_field_uses_names_and_aliases() -> None:
     doc = MatchDoc.from_article(
-        "Minister visits Velmar", "Rubensky toured the docks and praised the workers.", [],
-        {"actors": [{"name": "Pavel Rubensky", "kind": "person", "role": "minister",
-                     "aliases": ["Rubensky", "Minister Rubensky"], "mentions": 1}], "quotes": []},
+        "Minister visits Velmar",
+        "Rubensky toured the docks and praised the workers.",
+        [],
+        {
+            "actors": [
+                {
+                    "name": "Pavel Rubensky",
+                    "kind": "person",
+                    "role": "minister",
+                    "aliases": ["Rubensky", "Minister Rubensky"],
+                    "mentions": 1,
+                }
+            ],
+            "quotes": [],
+        },
     )
     assert m('actor:"Pavel Rubensky"', doc)  # the text only says "Rubensky"
     assert not m('"Pavel Rubensky"', doc)  # a plain phrase searches the title and text only
@@ -303,9 +344,13 @@ def test_colon_after_digits_is_text() -> None:
 def test_explain_spans_point_into_the_original_text() -> None:
     ex = compile_query("zurich sanction*").explain(ZURICH)
     assert ex is not None
-    assert [(h.where, h.text) for h in ex.hits] == [("title", "ZÜRICH"), ("text", "Zürich"), ("text", "sanctions")]
+    assert [(h.where, h.text) for h in ex.hits] == [
+        ("title", "ZÜRICH"),
+        ("text", "Zürich"),
+        ("text", "sanctions"),
+    ]
     title_hit = ex.hits[0]
-    assert ZURICH.title[title_hit.start:title_hit.end] == "ZÜRICH"
+    assert ZURICH.title[title_hit.start : title_hit.end] == "ZÜRICH"
     assert ex.sentence == "A start-up in Zürich, founded by Anouk Dubois, raised money from the Straße Fund."
     assert ex.spans("text") == [(h.start, h.end) for h in ex.hits[1:]]
 
@@ -357,15 +402,17 @@ def test_callable_with_a_string_for_brief_py() -> None:
 
 
 def test_watch_index_small() -> None:
-    index = WatchIndex({
-        "strikes": "title:(strike OR walkout)",
-        "marquardt": 'actor:"Ilse Marquardt"',
-        "zurich": "zurich -dubois",
-        "not-zurich": "-zurich",
-        "everything": "",
-        "courier-grain": 'source:courier "grain exports"',
-        "startups": "start* zurich",
-    })
+    index = WatchIndex(
+        {
+            "strikes": "title:(strike OR walkout)",
+            "marquardt": 'actor:"Ilse Marquardt"',
+            "zurich": "zurich -dubois",
+            "not-zurich": "-zurich",
+            "everything": "",
+            "courier-grain": 'source:courier "grain exports"',
+            "startups": "start* zurich",
+        }
+    )
     assert index.match(STRIKE) == ["strikes", "marquardt", "not-zurich", "everything", "courier-grain"]
     assert index.match(ZURICH) == ["everything", "startups"]
     assert index.stats()["always_evaluated"] == 1 and index.stats()["match_all"] == 1
@@ -388,8 +435,26 @@ def test_watch_index_with_no_terms_and_tuning_sample() -> None:
 
 # -- properties -----------------------------------------------------------------------------------
 
-VOCAB = ["velmar", "strike", "Zürich", "zurich", "Ostrava", "grain", "pay", "offer", "Okonjo",
-         "Marquardt", "straße", "strasse", "start", "star", "café", "cafe", "ÉCOLE", "10"]
+VOCAB = [
+    "velmar",
+    "strike",
+    "Zürich",
+    "zurich",
+    "Ostrava",
+    "grain",
+    "pay",
+    "offer",
+    "Okonjo",
+    "Marquardt",
+    "straße",
+    "strasse",
+    "start",
+    "star",
+    "café",
+    "cafe",
+    "ÉCOLE",
+    "10",
+]
 FIELD_NAMES = ["title", "actor", "speaker", "quote", "source"]
 
 words = st.sampled_from(VOCAB)
@@ -409,10 +474,13 @@ def docs(draw: st.DrawFn) -> MatchDoc:
     if draw(st.booleans()):
         names = draw(st.lists(texts(), max_size=3))
         analysis = {
-            "actors": [{"name": n, "kind": "person", "aliases": draw(st.lists(texts(), max_size=2))}
-                       for n in names],
-            "quotes": [{"text": draw(texts()), "speaker": draw(st.one_of(st.none(), texts(), words))}
-                       for _ in range(draw(st.integers(0, 2)))],
+            "actors": [
+                {"name": n, "kind": "person", "aliases": draw(st.lists(texts(), max_size=2))} for n in names
+            ],
+            "quotes": [
+                {"text": draw(texts()), "speaker": draw(st.one_of(st.none(), texts(), words))}
+                for _ in range(draw(st.integers(0, 2)))
+            ],
         }
     return MatchDoc.from_article(draw(texts()), draw(texts()), draw(st.lists(texts(), max_size=2)), analysis)
 
@@ -422,7 +490,9 @@ term_text = st.one_of(
     words.map(lambda w: w[: max(1, len(w) - 2)] + "*"),
     st.lists(words, min_size=1, max_size=3).map(lambda ws: '"' + " ".join(ws) + '"'),
 )
-atoms = st.one_of(term_text, st.tuples(st.sampled_from(FIELD_NAMES), term_text).map(lambda p: f"{p[0]}:{p[1]}"))
+atoms = st.one_of(
+    term_text, st.tuples(st.sampled_from(FIELD_NAMES), term_text).map(lambda p: f"{p[0]}:{p[1]}")
+)
 queries = st.recursive(
     atoms,
     lambda inner: st.one_of(
@@ -432,8 +502,9 @@ queries = st.recursive(
         inner.map(lambda q: f"({q})"),
         inner.map(lambda q: f"-({q})"),
         inner.map(lambda q: f"NOT ({q})"),
-        st.tuples(st.sampled_from(FIELD_NAMES), st.lists(term_text, min_size=1, max_size=3))
-        .map(lambda p: f"{p[0]}:({' OR '.join(p[1])})"),
+        st.tuples(st.sampled_from(FIELD_NAMES), st.lists(term_text, min_size=1, max_size=3)).map(
+            lambda p: f"{p[0]}:({' OR '.join(p[1])})"
+        ),
     ),
     max_leaves=6,
 )
@@ -465,7 +536,9 @@ def test_matches_and_explain_agree_on_any_text(term: str, text: str) -> None:
     assert (cq.explain(doc) is not None) == cq.matches(doc)
 
 
-query_alphabet = st.sampled_from(list('()"-*: ') + ["OR", "AND", "NOT", "title:", "autor:", "a", "é", "\u201c", "ß"])
+query_alphabet = st.sampled_from(
+    list('()"-*: ') + ["OR", "AND", "NOT", "title:", "autor:", "a", "é", "\u201c", "ß"]
+)
 
 
 @settings(max_examples=300, deadline=None)

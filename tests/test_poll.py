@@ -1,4 +1,5 @@
 """A whole poll against a real HTTP server on 127.0.0.1: what users meet when they run `briefbot fetch`."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -67,8 +68,12 @@ def by_name(report) -> dict:  # type: ignore[no-untyped-def]
 
 
 def test_second_poll_is_a_304(http_server, store: Store, clock: Clock) -> None:  # type: ignore[no-untyped-def]
-    http_server.route("/feed.xml", body=rss(("1", "https://wire.example/a?utm_source=rss", LONG)),
-                      content_type="application/rss+xml", etag='"v1"')
+    http_server.route(
+        "/feed.xml",
+        body=rss(("1", "https://wire.example/a?utm_source=rss", LONG)),
+        content_type="application/rss+xml",
+        etag='"v1"',
+    )
     cfg = make_cfg([("Wire", http_server.url("/feed.xml"))])
     first = by_name(poll(cfg, store, clock))["Wire"]
     assert (first.status, first.new) == ("ok", 1)
@@ -96,7 +101,9 @@ def test_edited_item_is_an_update(http_server, store: Store, clock: Clock) -> No
     http_server.route("/f.xml", body=rss(("1", "https://wire.example/x", LONG)))
     cfg = make_cfg([("W", http_server.url("/f.xml"))])
     assert by_name(poll(cfg, store, clock))["W"].new == 1
-    http_server.route("/f.xml", body=rss(("1", "https://wire.example/x", LONG + " Correction: Tuesday, not Monday.")))
+    http_server.route(
+        "/f.xml", body=rss(("1", "https://wire.example/x", LONG + " Correction: Tuesday, not Monday."))
+    )
     r = by_name(poll(cfg, store, clock))["W"]
     assert (r.new, r.updated) == (0, 1)
     [art] = store.articles()
@@ -107,15 +114,25 @@ def test_edited_item_is_an_update(http_server, store: Store, clock: Clock) -> No
 
 def test_one_bad_source_never_stops_the_others(http_server, store: Store, clock: Clock) -> None:  # type: ignore[no-untyped-def]
     http_server.route("/good.xml", body=rss(("1", "https://wire.example/good", LONG)))
-    http_server.route("/broken.xml", body=b"<rss><channel><item><title>unclosed", content_type="application/rss+xml")
-    http_server.route("/html", body=b"<html><head><title>Home</title></head><body><p>Hi</p></body></html>",
-                      content_type="text/html")
+    http_server.route(
+        "/broken.xml", body=b"<rss><channel><item><title>unclosed", content_type="application/rss+xml"
+    )
+    http_server.route(
+        "/html",
+        body=b"<html><head><title>Home</title></head><body><p>Hi</p></body></html>",
+        content_type="text/html",
+    )
     http_server.route("/500", status=500, body=b"oops")
     http_server.route("/big.xml", body=b"<rss>" + b" " * 3_000_000 + b"</rss>")
     cfg = make_cfg(
-        [("Good", http_server.url("/good.xml")), ("Broken", http_server.url("/broken.xml")),
-         ("Html", http_server.url("/html")), ("Err", http_server.url("/500")),
-         ("Big", http_server.url("/big.xml")), ("Gone", "http://127.0.0.1:9/feed")],
+        [
+            ("Good", http_server.url("/good.xml")),
+            ("Broken", http_server.url("/broken.xml")),
+            ("Html", http_server.url("/html")),
+            ("Err", http_server.url("/500")),
+            ("Big", http_server.url("/big.xml")),
+            ("Gone", "http://127.0.0.1:9/feed"),
+        ],
         max_bytes="1MB",
     )
     report = by_name(poll(cfg, store, clock))
@@ -205,7 +222,9 @@ def test_summary_only_entry_fetches_the_page(http_server, store: Store, clock: C
     r = by_name(poll(cfg, store, clock))["Sum"]
     assert (r.status, r.new, r.partial) == ("ok", 2, 1)
     arts = {a.title: a for a in store.articles()}
-    assert arts["Dredging plan approved"].text_full and "northern basin" in arts["Dredging plan approved"].text
+    assert (
+        arts["Dredging plan approved"].text_full and "northern basin" in arts["Dredging plan approved"].text
+    )
     assert "Home | World" not in arts["Dredging plan approved"].text
     assert not arts["Gone"].text_full and arts["Gone"].text == "Other teaser."
 
@@ -221,10 +240,10 @@ def test_local_folder_and_files(tmp_path: Path, store: Store, clock: Clock) -> N
     (tmp_path / "feed.xml").write_bytes(rss(("1", "https://wire.example/l1", LONG)))
     pages = tmp_path / "pages"
     pages.mkdir()
-    (pages / "one.txt").write_text(f"date 2026-11-27\nCouncil backs ferry subsidy\n\n{LONG}\n", encoding="utf-8")
-    cfg = parse_config(
-        "sources:\n - {name: F, url: feed.xml}\n - {name: P, url: pages}\n", base_dir=tmp_path
+    (pages / "one.txt").write_text(
+        f"date 2026-11-27\nCouncil backs ferry subsidy\n\n{LONG}\n", encoding="utf-8"
     )
+    cfg = parse_config("sources:\n - {name: F, url: feed.xml}\n - {name: P, url: pages}\n", base_dir=tmp_path)
     report = by_name(poll(cfg, store, clock))
     assert report["F"].new == 1 and report["P"].new == 1
     titles = {a.title for a in store.articles()}
@@ -236,15 +255,27 @@ def test_entry_hash_follows_the_kept_text_not_the_markup() -> None:
     from briefbot.ingest.poll import entry_hash
 
     def entry(html: str) -> Entry:
-        return Entry(guid="g", link="https://x.example/a", title="T", summary="S", content_html=html,
-                     published=None, updated=None, author=None)
+        return Entry(
+            guid="g",
+            link="https://x.example/a",
+            title="T",
+            summary="S",
+            content_html=html,
+            published=None,
+            updated=None,
+            author=None,
+        )
 
-    assert entry_hash(entry("<p>Same text</p>")) == entry_hash(entry("<p class='x'><span>Same</span> text</p>"))
+    assert entry_hash(entry("<p>Same text</p>")) == entry_hash(
+        entry("<p class='x'><span>Same</span> text</p>")
+    )
     assert entry_hash(entry("<p>Same text</p>")) != entry_hash(entry("<p>Other text</p>"))
 
 
 def test_stored_link_is_the_clean_one(http_server, store: Store, clock: Clock) -> None:  # type: ignore[no-untyped-def]
-    http_server.route("/f.xml", body=rss(("1", "https://wire.example/a/b?utm_source=rss&id=7#comments", LONG)))
+    http_server.route(
+        "/f.xml", body=rss(("1", "https://wire.example/a/b?utm_source=rss&id=7#comments", LONG))
+    )
     poll(make_cfg([("W", http_server.url("/f.xml"))]), store, clock)
     [art] = store.articles()
     assert art.url == "https://wire.example/a/b?id=7"

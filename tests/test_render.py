@@ -5,6 +5,7 @@ tests/fixtures/stories.py; rewrite them with ``BRIEFBOT_UPDATE_GOLDEN=1 pytest
 tests/test_render.py`` and review the diff. The other tests check what must hold whatever
 the styling: escaping per medium, Slack's limits, loud failures, operator overrides.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -67,7 +68,9 @@ def digest_ctx() -> Any:
     return digest_context(
         "morning",
         {"port-strike": [S.PORT_STRIKE, S.HOSTILE], "library": [S.LIBRARY, S.PORT_STRIKE]},
-        since=S.SINCE, until=S.UNTIL, timezone=S.TIMEZONE,
+        since=S.SINCE,
+        until=S.UNTIL,
+        timezone=S.TIMEZONE,
     )
 
 
@@ -86,7 +89,7 @@ def hostile_contexts() -> dict[str, Any]:
     return {
         "digest": digest_context("hostile", [S.HOSTILE], since=S.SINCE, until=S.UNTIL),
         "alert": alert_context("city-hall", 'mayor OR "fair deal"', S.HOSTILE, S.HOSTILE_WHY),
-        "brief": brief_context([S.HOSTILE], query="<!channel> & \"x\"", since=S.SINCE, until=S.UNTIL),
+        "brief": brief_context([S.HOSTILE], query='<!channel> & "x"', since=S.SINCE, until=S.UNTIL),
     }
 
 
@@ -95,8 +98,12 @@ def rendered(kind: str, medium: str, ctx: Any, templates_dir: Path | None = None
     if medium == "md":
         return render_markdown(kind, ctx, templates_dir)
     if medium == "slack":
-        return json.dumps([m.payload() for m in render_slack(kind, ctx, templates_dir)],
-                          indent=2, ensure_ascii=False) + "\n"
+        return (
+            json.dumps(
+                [m.payload() for m in render_slack(kind, ctx, templates_dir)], indent=2, ensure_ascii=False
+            )
+            + "\n"
+        )
     mail = render_email(kind, ctx, templates_dir)
     return f"Subject: {mail.subject}\n\n{mail.text}" if medium == "txt" else mail.html
 
@@ -159,8 +166,10 @@ def test_digest_shows_window_in_its_time_zone_and_also_reported_by() -> None:
     assert "Mon 30 Nov 2026 07:00 → Mon 30 Nov 2026 19:00 (Europe/Berlin)" in md  # 06:00Z in Berlin
     assert "3 stories · 6 articles · 5 outlets" in md
     assert md.count("Dockworkers at Port Averly walk out over pay") == 1
-    assert ("Also reported by: [Northgate Courier](https://northgate-courier.example/news/averly-strike), "
-            "[The Fenwick Post](https://fenwickpost.example/averly-strike-explainer)") in md
+    assert (
+        "Also reported by: [Northgate Courier](https://northgate-courier.example/news/averly-strike), "
+        "[The Fenwick Post](https://fenwickpost.example/averly-strike-explainer)"
+    ) in md
 
 
 def test_story_selection() -> None:
@@ -198,7 +207,9 @@ def test_alert_highlights_per_medium() -> None:
     assert re.search(r"<mark[^>]*>Dockworkers</mark> at Port Averly <mark[^>]*>walk out</mark>", mail.html)
     assert "*Dockworkers* at Port Averly *walk out* over pay" in mail.text
     head = render_slack("alert", ctx)[0]
-    assert any(t.startswith("*Dockworkers* at Port Averly *walk out* over pay") for t in slack_texts(head.blocks))
+    assert any(
+        t.startswith("*Dockworkers* at Port Averly *walk out* over pay") for t in slack_texts(head.blocks)
+    )
     # the sentence is highlighted by the terms, accent- and case-insensitively
     assert "**dockworkers**" in render_markdown("alert", ctx)
 
@@ -206,7 +217,9 @@ def test_alert_highlights_per_medium() -> None:
 def test_alert_from_a_real_match() -> None:
     from briefbot.match import MatchDoc, compile_query
 
-    doc = MatchDoc(title=S.PORT_STRIKE["title"], text="Crews at the quay voted to walk out. Talks resume Friday.")
+    doc = MatchDoc(
+        title=S.PORT_STRIKE["title"], text="Crews at the quay voted to walk out. Talks resume Friday."
+    )
     match = compile_query('title:dock* AND "walk out"').explain(doc)
     assert match is not None
     why = why_from_match(match)
@@ -281,7 +294,7 @@ def test_email_subject_and_text_have_no_header_injection(kind: str) -> None:
     assert "\r" not in mail.text
     assert not any(line.startswith("Bcc:") for line in mail.text.splitlines())
     if kind == "alert":
-        assert mail.subject.startswith("[city-hall] Mayor's \"fair deal\"") and "plan Bcc:" in mail.subject
+        assert mail.subject.startswith('[city-hall] Mayor\'s "fair deal"') and "plan Bcc:" in mail.subject
 
 
 def test_md_helpers() -> None:
@@ -330,14 +343,16 @@ def test_long_section_is_split_and_long_header_cut() -> None:
 def test_override_one_template_others_from_defaults(tmp_path: Path) -> None:
     (tmp_path / "alert.md.j2").write_text("CUSTOM ALERT {{ watch }}: {{ story.title | md }}\n")
     assert render_markdown("alert", alert_ctx(), tmp_path) == (
-        "CUSTOM ALERT port-strike: Dockworkers at Port Averly walk out over pay\n")
+        "CUSTOM ALERT port-strike: Dockworkers at Port Averly walk out over pay\n"
+    )
     assert render_markdown("digest", digest_ctx(), tmp_path).startswith("# Digest: morning")
     assert render_markdown("alert", alert_ctx()).startswith("# Alert: port-strike")  # default untouched
 
 
 def test_override_a_shared_partial(tmp_path: Path) -> None:
     (tmp_path / "_story.md.j2").write_text(
-        "{% macro story(s) %}{% set _ = kwargs %}* {{ s.title | md }}{% endmacro %}\n")
+        "{% macro story(s) %}{% set _ = kwargs %}* {{ s.title | md }}{% endmacro %}\n"
+    )
     md = render_markdown("brief", brief_ctx(), tmp_path)
     assert "* Fenwick library extends opening hours" in md and "**Who:**" not in md
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from briefbot.errors import ConfigError
-from briefbot.schedule import missed_run, next_run, previous_run
+from briefbot.runner.schedule import missed_run, next_run, previous_run
 
 LONDON = "Europe/London"
 

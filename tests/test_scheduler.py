@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from briefbot.config import load_config
-from briefbot.scheduler import Runner
+from briefbot.app import App
+from briefbot.runner import Runner
 from briefbot.store import Store
-from briefbot.store.state import DigestRun, last_digest_run, record_digest_run
+from briefbot.store import DigestRun
 
 from slackserver import SlackServer
 
@@ -43,23 +44,23 @@ def test_missed_digest_is_sent_once_on_start(tmp_path: Path, slack: SlackServer)
     cfg = load_config(write_config(tmp_path, slack.base_url))
     store = Store.open(cfg.database_url())
     friday = datetime(2026, 11, 27, 7, 30, 4, tzinfo=UTC)
-    record_digest_run(store, DigestRun("morning", friday, friday - timedelta(days=1), friday, 2))
+    store.record_digest_run(DigestRun("morning", friday, friday - timedelta(days=1), friday, 2))
     t = [datetime(2026, 11, 30, 8, 10, tzinfo=UTC)]  # Monday: the 07:30 run was missed
 
     def clock() -> datetime:  # time moves on a second at each look
         t[0] += timedelta(seconds=1)
         return t[0]
 
-    runner = Runner(cfg, store, clock=clock)
+    runner = Runner(App(cfg, store=store, clock=clock))
     runner.tick()  # fetch the sample feed so the digest has stories
     assert runner.catch_up() == ["morning"]  # "fresh" never ran: no catch-up for it
     posts = [p for p in slack.posts if p.channel in ("#briefings", slack.channel_id("#briefings"))]
     assert posts
-    last = last_digest_run(store, "morning")
+    last = store.last_digest_run("morning")
     assert last is not None and last.scheduled_for == datetime(2026, 11, 30, 7, 30, tzinfo=UTC)
     assert runner.catch_up() == []  # once
-    assert last_digest_run(store, "fresh") is None
-    runner.poller.close()
+    assert store.last_digest_run("fresh") is None
+    runner.app.poller.close()
     store.close()
 
 
@@ -67,12 +68,12 @@ def test_catch_up_respects_grace(tmp_path: Path, slack: SlackServer) -> None:
     cfg = load_config(write_config(tmp_path, slack.base_url))
     store = Store.open(cfg.database_url())
     friday = datetime(2026, 11, 27, 7, 30, 4, tzinfo=UTC)
-    record_digest_run(store, DigestRun("morning", friday, friday - timedelta(days=1), friday, 2))
+    store.record_digest_run(DigestRun("morning", friday, friday - timedelta(days=1), friday, 2))
     late = datetime(2026, 11, 30, 11, 0, tzinfo=UTC)  # 3.5 h after 07:30, grace is 2 h
-    runner = Runner(cfg, store, clock=lambda: late)
+    runner = Runner(App(cfg, store=store, clock=lambda: late))
     assert runner.catch_up() == []
     assert slack.posts == []
-    runner.poller.close()
+    runner.app.poller.close()
     store.close()
 
 
@@ -108,12 +109,12 @@ def test_health_reads_the_heartbeat(tmp_path: Path, slack: SlackServer, monkeypa
     assert r.exit_code == 2 and "no heartbeat" in r.stderr
     cfg = load_config(write_config(tmp_path, slack.base_url))
     store = Store.open(cfg.database_url())
-    runner = Runner(cfg, store)
+    runner = Runner(App(cfg, store=store))
     runner.tick()
     r = CliRunner().invoke(main, ["health"])
     assert r.exit_code == 0 and "alive" in r.stdout
     beat.write_text((datetime.now(UTC) - timedelta(minutes=10)).isoformat())
     r = CliRunner().invoke(main, ["health", "--max-age", "5m"])
     assert r.exit_code == 2
-    runner.poller.close()
+    runner.app.poller.close()
     store.close()

@@ -30,6 +30,7 @@ from briefbot.cli import main
 from briefbot.config import load_config
 from briefbot.errors import BriefbotError
 from briefbot.server import MAX_BODY, UsageError, brief_payloads, create_app, parse_brief_text
+from briefbot.app import App
 from briefbot.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,7 +95,7 @@ def store(demo: Path) -> Iterator[Store]:
 
 @pytest.fixture(scope="module")
 def base_url(demo: Path, store: Store) -> Iterator[str]:
-    with running(create_app(load_config(demo), store)) as url:
+    with running(create_app(App(load_config(demo), store=store))) as url:
         yield url
 
 
@@ -150,9 +151,7 @@ def command(base_url: str, text: str, response_url: str | None = None, **extra: 
 
 
 def watch_names(store: Store) -> set[str]:
-    from briefbot.store.state import stored_watches
-
-    return {w.name for w in stored_watches(store)}
+    return {w.name for w in store.stored_watches()}
 
 
 # -- signing, size, shape -----------------------------------------------------------------------
@@ -167,7 +166,7 @@ def test_healthz_without_a_usable_database_is_503(demo: Path, tmp_path: Path) ->
     from sqlalchemy import create_engine
 
     broken = Store(create_engine(f"sqlite:///{tmp_path / 'never-migrated.db'}"))  # no tables
-    with running(create_app(load_config(demo), broken)) as url:
+    with running(create_app(App(load_config(demo), store=broken))) as url:
         r = httpx.get(url + "/healthz")
     assert r.status_code == 503 and r.json() == {"ok": False, "database": "unavailable"}
 
@@ -263,7 +262,7 @@ def test_serve_refuses_to_start_without_a_signing_secret(tmp_path: Path) -> None
     r = CliRunner().invoke(main, ["--config", str(cfg), "serve", "--port", "0"], catch_exceptions=False)
     assert r.exit_code == 2 and "slack.signing_secret is not set" in r.stderr
     with pytest.raises(BriefbotError, match="signing_secret"):
-        create_app(load_config(cfg), Store.open("sqlite:///:memory:"))
+        create_app(App(load_config(cfg), store=Store.open("sqlite:///:memory:")))
 
 
 # -- /brief QUERY -------------------------------------------------------------------------------
@@ -272,16 +271,14 @@ def test_serve_refuses_to_start_without_a_signing_secret(tmp_path: Path) -> None
 def test_brief_is_acknowledged_at_once_then_posted(
     base_url: str, hook: Hook, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import briefbot.brief
-
     release = threading.Event()
-    real = briefbot.brief.build_brief
+    real = App.brief
 
-    def slow_build(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    def slow_build(*args: Any, **kwargs: Any) -> Any:
         release.wait(10)  # as slow as the test wants: the ack must not wait for it
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(briefbot.brief, "build_brief", slow_build)
+    monkeypatch.setattr(App, "brief", slow_build)
     start = time.monotonic()
     r = command(base_url, "heater* OR gdansk since 48h", hook.url)
     acked = time.monotonic()
@@ -384,11 +381,10 @@ def test_watch_add_from_slack_then_list_shows_who_added_it(base_url: str, store:
     assert "from-config" in text and "config file" in text
     ports = next(ln for ln in text.splitlines() if "ports-slack" in ln)
     assert "#ports-desk" in ports
-    from briefbot.watches import list_watches
-
-    by_name = {w.name: w for w in list_watches(load_config(store_cfg(store)), store)}
-    assert by_name["heaters-slack"].to == [f"slack:{CHANNEL}"] and by_name["heaters-slack"].created_by == f"slack:{USER}"
-    assert by_name["ports-slack"].to == ["slack:#ports-desk"]
+    by_name = {w.name: w for w in App(load_config(store_cfg(store)), store=store).watches()}
+    assert [str(d) for d in by_name["heaters-slack"].to] == [f"slack:{CHANNEL}"]
+    assert by_name["heaters-slack"].created_by == f"slack:{USER}"
+    assert [str(d) for d in by_name["ports-slack"].to] == ["slack:#ports-desk"]
     r = command(base_url, "watch add heaters-slack other")
     assert "already exists" in r.json()["text"]
     r = command(base_url, "watch remove ports-slack")
@@ -434,16 +430,14 @@ def test_slow_watch_command_answers_through_response_url(
     demo: Path, store: Store, hook: Hook, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Past the deadline the request is acknowledged and the answer follows on response_url."""
-    import briefbot.watches
-
-    real = briefbot.watches.list_watches
+    real = App.watches
 
     def slow_list(*args: Any) -> Any:
         time.sleep(0.3)
         return real(*args)
 
-    monkeypatch.setattr(briefbot.watches, "list_watches", slow_list)
-    with running(create_app(load_config(demo), store, sync_deadline=0.05)) as url:
+    monkeypatch.setattr(App, "watches", slow_list)
+    with running(create_app(App(load_config(demo), store=store), sync_deadline=0.05)) as url:
         r = command(url, "watch list", hook.url)
         assert r.status_code == 200 and "Still working" in r.json()["text"]
         post = hook.wait(1)[0]

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect
 
+from briefbot.analyse.results import Analysis
 from briefbot.store import ArticleIn, Store, current_revision, make_engine, metadata, migrate
 
 # `db_url` and `store` (tests/conftest.py) run each test on SQLite and on a private PostgreSQL schema.
@@ -109,12 +110,13 @@ def test_analysis_round_trip_and_reset_on_edit(store: Store) -> None:
     sid = store.source("A").id
     _, aid = store.upsert_article(sid, item(text="v1"))
     [art] = store.articles_needing_analysis()
-    store.set_analysis(aid, {"actors": [{"name": "Zoë Ngata"}]}, art.content_hash)
-    assert store.articles()[0].analysis == {"actors": [{"name": "Zoë Ngata"}]}
+    store.set_analysis(aid, Analysis.from_dict({"actors": [{"name": "Zoë Ngata", "kind": "person"}]}), art.content_hash)
+    stored = store.articles()[0].analysis
+    assert stored is not None and [(a.name, a.kind) for a in stored.actors] == [("Zoë Ngata", "person")]
     assert store.articles_needing_analysis() == []
     store.upsert_article(sid, item(text="v2"))
     assert store.articles()[0].analysis is None  # an edit must be analysed again
-    store.set_analysis(aid, {"stale": True}, art.content_hash)  # analysis of v1 finishing late
+    store.set_analysis(aid, Analysis.from_dict({"key_points": ["stale"]}), art.content_hash)  # analysis of v1 finishing late
     assert store.articles()[0].analysis is None
     assert [a.id for a in store.articles_needing_analysis()] == [aid]
 

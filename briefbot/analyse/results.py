@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .text import parse_date
+from ..dates import parse_date
 
 
 @dataclass
@@ -25,7 +25,7 @@ class Actor:
 class Quote:
     text: str
     speaker: str | None
-    speaker_kind: str | None
+    speaker_kind: str | None = None
     partial: bool = False
     paragraph: int | None = None
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ..dates import parse_date
 from .lexicon import STOPWORDS
-from .text import parse_date
 
 SAME_STORY_THRESHOLD = 0.3
 MIN_TEXT_OVERLAP = 0.12
@@ -191,3 +191,35 @@ def group(articles: Iterable[Any], threshold: float = SAME_STORY_THRESHOLD) -> l
     for i in range(len(items)):
         groups.setdefault(find(i), []).append(i)
     return list(groups.values())
+
+
+@dataclass
+class Candidate:
+    """An article taking part in story assignment: its id, its story (None until assigned), its features."""
+
+    id: int
+    story_id: int | None
+    features: StoryFeatures
+
+
+def assign(fresh: Iterable[Candidate], pool: Iterable[Candidate]) -> list[tuple[Candidate, Candidate | None]]:
+    """Decide, in arrival order, which earlier article each fresh one shares a story with.
+
+    Each fresh article joins the story of the most similar article in the pool (recent
+    articles that have a story, and the fresh ones decided before it), or starts a new story
+    (None). This is the assignment production runs (``App.group_stories``); decided once, as
+    articles arrive, and stored, so alerts and digests agree on what is one event.
+    """
+    known = list(pool)
+    out: list[tuple[Candidate, Candidate | None]] = []
+    for art in fresh:
+        best, best_score = None, 0.0
+        for cand in known:
+            if cand.id == art.id or not same_story(art.features, cand.features):
+                continue
+            score = similarity(art.features, cand.features)
+            if score > best_score:
+                best, best_score = cand, score
+        out.append((art, best))
+        known.append(art)
+    return out

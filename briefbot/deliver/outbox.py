@@ -36,19 +36,15 @@ died: ``recover`` puts it back to ``pending``.
 from __future__ import annotations
 
 import builtins
-import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
-
+from ..config import Config
 from ..errors import DeliveryError
-from ..store import Store, _from_db, _to_db, utcnow
-from ..store.schema import outbox
+from ..store import Delivery, OutboxRow, Status, Store, utcnow
 from .blocks import Message
 from .email import EmailSender
 from .slack import SlackSender
@@ -64,11 +60,11 @@ __all__ = [
     "SlackChannel",
     "Status",
     "backoff",
+    "channels_from_config",
 ]
 
 log = logging.getLogger(__name__)
 
-Status = Literal["pending", "sending", "delivered", "failed"]
 CHANNELS = ("slack", "email")
 KEY_MAX = 1024
 ERROR_MAX = 2000
@@ -87,31 +83,6 @@ class Sender(Protocol):
     """
 
     def deliver(self, destination: str, payload: Any, posted: list[str]) -> list[str]: ...
-
-
-@dataclass
-class Delivery:
-    """One outbox row as ``briefbot deliveries`` shows it."""
-
-    id: int
-    key: str
-    channel: str
-    destination: str
-    status: Status
-    attempts: int
-    last_error: str | None
-    next_attempt_at: datetime
-    created_at: datetime
-    updated_at: datetime
-    delivered_at: datetime | None
-
-
-@dataclass
-class OutboxRow(Delivery):
-    """A row with what is needed to send it."""
-
-    payload: Any = None
-    posted: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -137,15 +108,6 @@ def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
     return delay
 
 
-def _delivery_fields(r: Any) -> dict[str, Any]:
-    return {
-        "id": r.id, "key": r.key, "channel": r.channel, "destination": r.destination, "status": r.status,
-        "attempts": r.attempts, "last_error": r.last_error, "next_attempt_at": _from_db(r.next_attempt_at),
-        "created_at": _from_db(r.created_at), "updated_at": _from_db(r.updated_at),
-        "delivered_at": _from_db(r.delivered_at),
-    }
-
-
 def _error_text(e: BaseException) -> str:
     """The error as stored and logged: DeliveryError texts are scrubbed of secrets by the
     senders; anything else is a bug, shown by type and (cut) message."""
@@ -156,9 +118,9 @@ def _error_text(e: BaseException) -> str:
 class Outbox:
     """The outbox table of one store. Every method is its own short transaction(s)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, clock: Callable[[], datetime] = utcnow) -> None:
         self.store = store
-        self.engine = store.engine
+        self.clock = clock  # stamps rows when a caller passes no time (the App passes its own clock)
         # Test hooks (tests/outbox_worker.py): called with the row right after the claim is
         # committed, and right after the sender returned, before the row is marked.
         self._after_claim: Callable[[OutboxRow], None] | None = None
@@ -177,50 +139,17 @@ class Outbox:
             raise ValueError(f"unknown channel {channel!r}: one of {', '.join(CHANNELS)}")
         if not key or len(key) > KEY_MAX:
             raise ValueError(f"an outbox key must have 1 to {KEY_MAX} characters")
-        body = json.dumps(payload, ensure_ascii=False, sort_keys=True)
-        now_db = _to_db(now or utcnow())
-        # Insert first and fall back to reading on the unique key: one path for a repeated
-        # key and for two writers racing, with no window between a check and the insert.
-        try:
-            with self.engine.begin() as conn:
-                new_id = conn.execute(
-                    insert(outbox).returning(outbox.c.id).values(
-                        key=key, channel=channel, destination=destination, payload=body, status="pending",
-                        attempts=0, next_attempt_at=_to_db(not_before) if not_before else now_db, posted="[]",
-                        created_at=now_db, updated_at=now_db,
-                    )
-                ).scalar_one()
-            return int(new_id), True
-        except IntegrityError as e:
-            with self.engine.connect() as conn:
-                found = conn.execute(select(outbox.c.id).where(outbox.c.key == key)).scalar_one_or_none()
-            if found is None:  # not a duplicate key after all: surface the real error
-                raise e from None
-        return int(found), False
+        return self.store.outbox_enqueue(key, channel, destination, payload, now=now or self.clock(),
+                                         not_before=not_before)
 
     # -- reading -------------------------------------------------------------------------
 
     def due(self, now: datetime | None = None, limit: int = 100) -> builtins.list[OutboxRow]:
         """Pending rows whose time has come, oldest due first."""
-        q = (
-            select(outbox)
-            .where(outbox.c.status == "pending", outbox.c.next_attempt_at <= _to_db(now or utcnow()))
-            .order_by(outbox.c.next_attempt_at, outbox.c.id)
-            .limit(limit)
-        )
-        with self.engine.connect() as conn:
-            rows = conn.execute(q).all()
-        return [
-            OutboxRow(**_delivery_fields(r), payload=json.loads(r.payload), posted=json.loads(r.posted or "[]"))
-            for r in rows
-        ]
+        return self.store.outbox_due(now or self.clock(), limit)
 
     def get(self, key: str) -> OutboxRow | None:
-        with self.engine.connect() as conn:
-            r = conn.execute(select(outbox).where(outbox.c.key == key)).one_or_none()
-        if r is None:
-            return None
-        return OutboxRow(**_delivery_fields(r), payload=json.loads(r.payload), posted=json.loads(r.posted or "[]"))
+        return self.store.outbox_get(key)
 
     # -- recovery ------------------------------------------------------------------------
 
@@ -232,15 +161,7 @@ class Outbox:
         processes flush one database, pass `stale_after` longer than the longest send so a
         row another live process is sending right now is left alone.
         """
-        now = now or utcnow()
-        cutoff = _to_db(now - stale_after)
-        with self.engine.begin() as conn:
-            res = conn.execute(
-                update(outbox)
-                .where(outbox.c.status == "sending", outbox.c.updated_at <= cutoff)
-                .values(status="pending", next_attempt_at=_to_db(now), updated_at=_to_db(now))
-            )
-        n = int(res.rowcount or 0)
+        n = self.store.outbox_recover(now or self.clock(), stale_after)
         if n:
             log.warning("outbox: %d message(s) were being sent when briefbot stopped; they will be sent again", n)
         return n
@@ -252,7 +173,7 @@ class Outbox:
         senders: Mapping[str, Sender],
         now: datetime | None = None,
         *,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Callable[[], datetime] | None = None,
         max_attempts: int = 8,
         limit: int = 200,
     ) -> FlushReport:
@@ -264,6 +185,7 @@ class Outbox:
         sender). `clock` stamps claims, deliveries and the next attempt, since a send takes
         time; tests pass a fake one.
         """
+        clock = clock or self.clock
         report = FlushReport()
         missing: set[str] = set()
         for row in self.due(now or clock(), limit):
@@ -286,13 +208,7 @@ class Outbox:
     def _claim(self, row: OutboxRow, now: datetime) -> bool:
         """Mark the row ``sending`` (attempts+1) in its own committed transaction, only if it
         is still exactly as read: pending, same attempt count. False: someone else has it."""
-        with self.engine.begin() as conn:
-            res = conn.execute(
-                update(outbox)
-                .where(outbox.c.id == row.id, outbox.c.status == "pending", outbox.c.attempts == row.attempts)
-                .values(status="sending", attempts=row.attempts + 1, updated_at=_to_db(now))
-            )
-        if res.rowcount != 1:
+        if not self.store.outbox_claim(row.id, row.attempts, now):
             return False
         row.status = "sending"
         row.attempts += 1
@@ -317,16 +233,7 @@ class Outbox:
             return
         if self._after_send is not None:
             self._after_send(row)
-        now_db = _to_db(clock())
-        with self.engine.begin() as conn:
-            # Delivered wins over anything but delivered: even if a recover() meanwhile put
-            # the row back, the service has it, so it must not be sent again.
-            conn.execute(
-                update(outbox)
-                .where(outbox.c.id == row.id, outbox.c.status != "delivered")
-                .values(status="delivered", posted=json.dumps(posted), last_error=None,
-                        delivered_at=now_db, updated_at=now_db)
-            )
+        self.store.outbox_delivered(row.id, posted, clock())
         report.delivered.append(row.key)
         log.info("outbox: delivered %s (attempt %d)", row.key, row.attempts)
 
@@ -338,42 +245,28 @@ class Outbox:
         if isinstance(e, DeliveryError) and len(e.posted) > len(posted):
             posted = builtins.list(e.posted)
         error = _error_text(e)
-        values: dict[str, Any] = {"last_error": error, "posted": json.dumps(posted), "updated_at": _to_db(now)}
         if retryable and row.attempts < max_attempts:
             retry_after = e.retry_after if isinstance(e, DeliveryError) else None
             when = now + backoff(row.attempts, retry_after)
-            values.update(status="pending", next_attempt_at=_to_db(when))
+            # Only if still our claim: a recover() + another flusher may own the row now.
+            self.store.outbox_release(row.id, row.attempts, status="pending", error=error, posted=posted, now=now,
+                                      next_attempt_at=when)
             report.retrying.append(row.key)
             if isinstance(e, DeliveryError):
                 report.tripped.add(row.channel)
             log.warning("outbox: %s failed (attempt %d of %d), retrying at %s: %s",
                         row.key, row.attempts, max_attempts, when.isoformat(timespec="seconds"), error)
         else:
-            values.update(status="failed")
+            self.store.outbox_release(row.id, row.attempts, status="failed", error=error, posted=posted, now=now)
             report.failed.append(row.key)
             why = f"gave up after {row.attempts} attempts" if retryable else "cannot be delivered"
             log.error("outbox: %s %s: %s", row.key, why, error)
-        with self.engine.begin() as conn:
-            # Only if still our claim: a recover() + another flusher may own the row now.
-            conn.execute(
-                update(outbox)
-                .where(outbox.c.id == row.id, outbox.c.status == "sending", outbox.c.attempts == row.attempts)
-                .values(**values)
-            )
 
     # -- listing (last: `list` would shadow the builtin in annotations below it) ---------
 
     def list(self, status: Status | None = None, limit: int = 50) -> builtins.list[Delivery]:
         """The newest rows (optionally of one status), for ``briefbot deliveries``."""
-        q = select(
-            outbox.c.id, outbox.c.key, outbox.c.channel, outbox.c.destination, outbox.c.status,
-            outbox.c.attempts, outbox.c.last_error, outbox.c.next_attempt_at, outbox.c.created_at,
-            outbox.c.updated_at, outbox.c.delivered_at,
-        ).order_by(outbox.c.created_at.desc(), outbox.c.id.desc()).limit(limit)
-        if status is not None:
-            q = q.where(outbox.c.status == status)
-        with self.engine.connect() as conn:
-            return [Delivery(**_delivery_fields(r)) for r in conn.execute(q)]
+        return self.store.outbox_list(status, limit)
 
 
 # -- channel adapters ------------------------------------------------------------------
@@ -443,3 +336,13 @@ class EmailChannel:
             log.warning("outbox: %s refused some recipients: %s", result.message_id,
                         "; ".join(f"{a}: {r}" for a, r in result.refused.items())[:500])
         return builtins.list(posted)
+
+
+def channels_from_config(cfg: Config) -> dict[str, Sender]:
+    """The outbox's channels, built once from the config (none for a missing section)."""
+    out: dict[str, Sender] = {}
+    if cfg.slack is not None and (cfg.slack.token or cfg.slack.webhook_url):
+        out["slack"] = SlackChannel(SlackSender.from_config(cfg.slack))
+    if cfg.email is not None:
+        out["email"] = EmailChannel(EmailSender.from_config(cfg.email))
+    return out

@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from lxml import etree
+
+from ..dates import parse_date
 
 __all__ = ["MIN_FULL_TEXT", "Extracted", "clean_html_and_text", "extract_article", "html_to_text"]
 
@@ -32,24 +34,14 @@ class Extracted:
     is_full: bool
 
 
-def _parse_date(value: str | None) -> datetime | None:
-    """trafilatura gives "YYYY-MM-DD" (or with time); aware UTC datetime or None."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
 def extract_article(html: str, url: str | None = None) -> Extracted:
     """Main text and metadata of an article page; ``is_full`` says whether to trust the text.
 
-    Precision over recall and no comments: a digest quoting a reader comment as the
-    article would be worse than falling back to the feed summary.
+    briefbot's one trafilatura configuration: polls (pages, summary-only feeds) and the
+    article loader (``briefbot analyze``, ``ingest.loader``) both extract pages here.
+    Precision over recall, no comments and no tables: a digest quoting a reader comment as
+    the article would be worse than falling back to the feed summary, and the analyser
+    would take a commenter's words, or a table's cells, for the article's own sentences.
     """
     import trafilatura  # imported here: it is slow to import and only pages need it
 
@@ -82,7 +74,7 @@ def extract_article(html: str, url: str | None = None) -> Extracted:
     return Extracted(
         text=text,
         title=title,
-        published=_parse_date(get("date")),
+        published=parse_date(get("date")),
         canonical_url=canonical if isinstance(canonical, str) and canonical.startswith("http") else None,
         is_full=len(text) >= MIN_FULL_TEXT,
     )

@@ -419,8 +419,17 @@ _ATOM_LINK = "{http://www.w3.org/2005/Atom}link"
 # item children the fast path understands; anything else (media:*, source, atom:link, ...) may
 # feed a field through feedparser rules not reproduced here, so it falls back.
 _TEXT_CHILDREN = frozenset(
-    {"title", "link", "description", "guid", "pubDate", "author", _CONTENT_NS + "encoded",
-     _DC_NS + "creator", _DC_NS + "date"}
+    {
+        "title",
+        "link",
+        "description",
+        "guid",
+        "pubDate",
+        "author",
+        _CONTENT_NS + "encoded",
+        _DC_NS + "creator",
+        _DC_NS + "date",
+    }
 )
 _IGNORED_CHILDREN = frozenset({"category", "comments", "enclosure"})
 _XML_DECL_ENCODING = re.compile(rb"^\s*<\?xml[^>]*\bencoding\s*=\s*[\"']([^\"']+)", re.IGNORECASE)

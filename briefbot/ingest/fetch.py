@@ -45,11 +45,15 @@ import httpx
 
 from briefbot.errors import FetchError
 
+if typing.TYPE_CHECKING:
+    from briefbot.config import NetworkConfig
+
 __all__ = [
     "FEED_ACCEPT",
     "PAGE_ACCEPT",
     "FetchResult",
     "Fetcher",
+    "fetcher_from_config",
     "is_public_address",
     "parse_retry_after",
 ]
@@ -432,7 +436,9 @@ class Fetcher:
             waited = time.monotonic()
             with self._slot(target.host):
                 deadline += time.monotonic() - waited  # waiting for a slot is not the server's fault
-                result_or_next = self._one_hop(target, headers, deadline, started, original=url, addresses=addresses)
+                result_or_next = self._one_hop(
+                    target, headers, deadline, started, original=url, addresses=addresses
+                )
             if isinstance(result_or_next, FetchResult):
                 return result_or_next
             current = str(result_or_next)
@@ -644,3 +650,20 @@ class Fetcher:
                 f"could not decompress the body of {url}: {exc}", kind="network", url=original
             ) from None
         return bytes(out)
+
+
+def fetcher_from_config(network: NetworkConfig) -> Fetcher:
+    """The Fetcher for the config's ``network`` rules: limits, user agent, private-address guard.
+
+    Every fetch of a configured briefbot (polls, ``briefbot analyze URL``) gets its fetcher
+    here, so a new network setting is honoured everywhere once it is passed on in this one place.
+    """
+    return Fetcher(
+        timeout=network.timeout.total_seconds(),
+        max_bytes=network.max_bytes,
+        max_redirects=network.max_redirects,
+        user_agent=network.user_agent,
+        allow_private=network.allow_private,
+        allow_hosts=network.allow_hosts,
+        per_host=network.per_host,
+    )

