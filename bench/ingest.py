@@ -18,6 +18,7 @@ while real feeds are served by other machines.
 
     python bench/ingest.py [--feeds 500] [--items 20] [--hosts 10] [--repeats 3] [--latencies 0,100]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,8 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import feedparser  # noqa: E402
 
+from briefbot.app import App  # noqa: E402
 from briefbot.config import Config  # noqa: E402
-from briefbot.ingest.poll import Poller  # noqa: E402
 from briefbot.store import Store  # noqa: E402
 
 PARA = (
@@ -147,13 +148,17 @@ def run(urls: list[str], hosts: list[str], args: argparse.Namespace, stats: Stat
     """All repeats at one latency; prints them and the medians; False when a check failed."""
     stats.latency.value = latency_ms / 1000
     total_bytes = len(make_feed(0, args.items)) * len(urls)
-    print(f"{len(urls)} feeds x {args.items} items on {len(hosts)} loopback hosts "
-          f"(~{total_bytes / 1e6:.1f} MB, served by another process), latency {latency_ms:g} ms per response")
+    print(
+        f"{len(urls)} feeds x {args.items} items on {len(hosts)} loopback hosts "
+        f"(~{total_bytes / 1e6:.1f} MB, served by another process), latency {latency_ms:g} ms per response"
+    )
 
-    cfg = Config.model_validate({
-        "network": {"allow_private": False, "allow_hosts": hosts, "timeout": "60s"},
-        "sources": [{"name": f"feed-{i}", "url": u, "interval": "15m"} for i, u in enumerate(urls)],
-    })
+    cfg = Config.model_validate(
+        {
+            "network": {"allow_private": False, "allow_hosts": hosts, "timeout": "60s"},
+            "sources": [{"name": f"feed-{i}", "url": u, "interval": "15m"} for i, u in enumerate(urls)],
+        }
+    )
 
     base_t, first_t, second_t = [], [], []
     bodies = 0
@@ -167,7 +172,8 @@ def run(urls: list[str], hosts: list[str], args: argparse.Namespace, stats: Stat
 
         with tempfile.TemporaryDirectory() as tmp:
             store = Store.open(f"sqlite:///{Path(tmp) / 'bench.db'}")
-            with Poller(cfg, store) as poller:
+            with App(cfg, store=store) as app:
+                poller = app.poller
                 stats.reset()
                 t = time.perf_counter()
                 r1 = poller.poll()
@@ -181,8 +187,10 @@ def run(urls: list[str], hosts: list[str], args: argparse.Namespace, stats: Stat
                 bodies, not_mod = stats.bodies.value, stats.not_modified.value
             stored = store.count_articles()
             store.close()
-        print(f"  run {rep + 1}: baseline {base_t[-1]:.2f}s  first {first_t[-1]:.2f}s ({new} new, {failed} failed)"
-              f"  second {second_t[-1]:.2f}s ({not_mod} x 304, {bodies} bodies)")
+        print(
+            f"  run {rep + 1}: baseline {base_t[-1]:.2f}s  first {first_t[-1]:.2f}s ({new} new, {failed} failed)"
+            f"  second {second_t[-1]:.2f}s ({not_mod} x 304, {bodies} bodies)"
+        )
         if new != len(urls) * args.items or failed or stored != new:
             print("  ERROR: the first poll did not store every item", file=sys.stderr)
             return False
@@ -191,10 +199,14 @@ def run(urls: list[str], hosts: list[str], args: argparse.Namespace, stats: Stat
             return False
 
     b, f, s = (statistics.median(x) for x in (base_t, first_t, second_t))
-    print(f"median of {args.repeats}: sequential feedparser loop {b:.2f}s | our first poll {f:.2f}s "
-          f"| our second poll {s:.2f}s")
-    print(f"ratio first poll vs loop: {b / f:.1f}x faster (target >= 10x); "
-          f"second poll vs loop: {b / s:.1f}x; feed bodies downloaded on the second poll: {bodies}")
+    print(
+        f"median of {args.repeats}: sequential feedparser loop {b:.2f}s | our first poll {f:.2f}s "
+        f"| our second poll {s:.2f}s"
+    )
+    print(
+        f"ratio first poll vs loop: {b / f:.1f}x faster (target >= 10x); "
+        f"second poll vs loop: {b / s:.1f}x; feed bodies downloaded on the second poll: {bodies}"
+    )
     return True
 
 
@@ -204,13 +216,18 @@ def main() -> int:
     ap.add_argument("--items", type=int, default=20)
     ap.add_argument("--hosts", type=int, default=10)
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--latencies", default="0,100",
-                    help="comma-separated server-side delays per response in ms, each run in turn (default 0,100)")
+    ap.add_argument(
+        "--latencies",
+        default="0,100",
+        help="comma-separated server-side delays per response in ms, each run in turn (default 0,100)",
+    )
     ap.add_argument("--latency-ms", type=float, default=None, help="a single latency; overrides --latencies")
     args = ap.parse_args()
-    latencies = [args.latency_ms] if args.latency_ms is not None else [
-        float(x) for x in args.latencies.split(",") if x.strip()
-    ]
+    latencies = (
+        [args.latency_ms]
+        if args.latency_ms is not None
+        else [float(x) for x in args.latencies.split(",") if x.strip()]
+    )
 
     ctx = multiprocessing.get_context("spawn")
     stats = Stats(ctx)

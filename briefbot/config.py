@@ -4,6 +4,7 @@ Every problem is reported with its key path (``sources[2].interval: expected a
 duration like 15m``) so a user can fix the file without reading the code, and
 values that may be secrets are never echoed back.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -32,18 +33,44 @@ DEFAULT_CONFIG = "config.yaml"
 ENV_CONFIG = "BRIEFBOT_CONFIG"
 SECRET_KEYS = {"token", "signing_secret", "password", "webhook_url", "username"}
 
-_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|secs|m|min|mins|h|hr|hrs|d|day|days|w)?\s*$", re.I)
+_DURATION_RE = re.compile(
+    r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|secs|m|min|mins|h|hr|hrs|d|day|days|w)?\s*$", re.I
+)
 _DURATION_UNITS = {
-    None: 1.0, "ms": 0.001, "s": 1.0, "sec": 1.0, "secs": 1.0, "m": 60.0, "min": 60.0, "mins": 60.0,
-    "h": 3600.0, "hr": 3600.0, "hrs": 3600.0, "d": 86400.0, "day": 86400.0, "days": 86400.0, "w": 604800.0,
+    None: 1.0,
+    "ms": 0.001,
+    "s": 1.0,
+    "sec": 1.0,
+    "secs": 1.0,
+    "m": 60.0,
+    "min": 60.0,
+    "mins": 60.0,
+    "h": 3600.0,
+    "hr": 3600.0,
+    "hrs": 3600.0,
+    "d": 86400.0,
+    "day": 86400.0,
+    "days": 86400.0,
+    "w": 604800.0,
 }
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$", re.I)
-_SIZE_UNITS = {None: 1, "b": 1, "kb": 1000, "kib": 1024, "mb": 1000**2, "mib": 1024**2, "gb": 1000**3, "gib": 1024**3}
+_SIZE_UNITS = {
+    None: 1,
+    "b": 1,
+    "kb": 1000,
+    "kib": 1024,
+    "mb": 1000**2,
+    "mib": 1024**2,
+    "gb": 1000**3,
+    "gib": 1024**3,
+}
 _ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 # A bare ${VAR} as a whole value inside a flow mapping ({token: ${X}}) is not valid YAML;
 # quote it before parsing so the documented form works, and expand after parsing so a
 # value from the environment can never inject YAML structure.
-_BARE_ENV_RE = re.compile(r"(?<=[:\[,{]\s)(\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}\"'\n]*)?\})(?=\s*(?:[,}\]#]|$))", re.M)
+_BARE_ENV_RE = re.compile(
+    r"(?<=[:\[,{]\s)(\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}\"'\n]*)?\})(?=\s*(?:[,}\]#]|$))", re.M
+)
 _SCHEDULE_RE = re.compile(
     r"^(?:(?P<days>daily|weekdays|weekends|(?:mon|tue|wed|thu|fri|sat|sun)"
     r"(?:\s*[-,]\s*(?:mon|tue|wed|thu|fri|sat|sun))*)\s+)?(?P<hh>[01]?\d|2[0-3]):(?P<mm>[0-5]\d)$",
@@ -83,7 +110,9 @@ def _destination(value: Any) -> Destination:
     """slack:#channel, slack:C0123ABCD, slack:webhook, email:a@x or email:a@x,b@y; parsed once, here."""
     d = Destination.parse(value if isinstance(value, Destination) else str(value))
     if d.kind == "stdout":
-        raise ValueError("stdout is not a destination here; expected slack:#channel or email:name@example.com")
+        raise ValueError(
+            "stdout is not a destination here; expected slack:#channel or email:name@example.com"
+        )
     return d
 
 
@@ -255,7 +284,7 @@ class Config(_Model):
         url = self.database
         prefix = "sqlite:///"
         if url.startswith(prefix) and not url.startswith("sqlite:////") and url != "sqlite:///:memory:":
-            return prefix + str(self.resolve_path(url[len(prefix):]))
+            return prefix + str(self.resolve_path(url[len(prefix) :]))
         return url
 
 
@@ -281,13 +310,19 @@ def _cross_checks(raw: dict[str, Any]) -> list[str]:
         for j, w in enumerate(ws if isinstance(ws, list) else []):
             if w not in names:
                 problems.append(f"digests[{i}].watches[{j}]: no watch named {w!r}")
-    dests = [t for x in items("watches") + items("digests") for t in (x.get("to") or []) if isinstance(t, str)]
+    kinds = set()
+    for x in items("watches") + items("digests"):
+        for t in x.get("to") or []:
+            try:
+                kinds.add(Destination.parse(t).kind)
+            except ValueError:
+                pass  # reported with its key path by the field validator
     slack = raw.get("slack")
-    if any(t.startswith("slack:") for t in dests) and not (
+    if "slack" in kinds and not (
         isinstance(slack, dict) and (slack.get("token") or slack.get("webhook_url"))
     ):
         problems.append("slack: a destination says slack: but slack.token (or slack.webhook_url) is not set")
-    if any(t.startswith("email:") for t in dests) and not isinstance(raw.get("email"), dict):
+    if "email" in kinds and not isinstance(raw.get("email"), dict):
         problems.append("email: a destination says email: but there is no email section")
     return problems
 
@@ -299,6 +334,7 @@ def _expand_env(node: Any, path: str, problems: list[str], from_env: set[str]) -
     if isinstance(node, list):
         return [_expand_env(v, f"{path}[{i}]", problems, from_env) for i, v in enumerate(node)]
     if isinstance(node, str) and "${" in node:
+
         def sub(m: re.Match[str]) -> str:
             name, default = m.group(1), m.group(2)
             val = os.environ.get(name)
@@ -308,6 +344,7 @@ def _expand_env(node: Any, path: str, problems: list[str], from_env: set[str]) -
                 problems.append(f"{path}: environment variable {name} is not set")
                 return ""
             return val
+
         from_env.add(path)
         return _ENV_RE.sub(sub, node)
     return node

@@ -1,4 +1,5 @@
 """One small tree of errors; each carries a hint a user can act on."""
+
 from __future__ import annotations
 
 

@@ -12,6 +12,7 @@ Nothing here imports a stage, so every stage may import this module.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -176,7 +177,7 @@ class Story:
     positions: list[Position] = field(default_factory=list)
 
     @classmethod
-    def of(cls, articles: list[StoryArticle], story_id: int | None = None) -> Story:
+    def of(cls, articles: Sequence[StoryArticle], story_id: int | None = None) -> Story:
         """Order the reports and merge their analyses (lead report first)."""
         arts = sorted(articles, key=lambda a: (a.when, a.id))
         story = cls(story_id if story_id is not None else arts[0].story_id, arts)

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from briefbot.store import Store
+
 # tests/ is on sys.path (pytest's default rootdir/prepend mode)
 from httpserver import TestHTTPServer
 from slackserver import SlackServer

@@ -28,8 +28,14 @@ from briefbot.store import Store
 
 def slack_payload(prefix: str) -> list[dict[str, Any]]:
     return [
-        {"text": f"{prefix} head", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Head"}}]},
-        {"text": f"{prefix} reply", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Reply"}}]},
+        {
+            "text": f"{prefix} head",
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Head"}}],
+        },
+        {
+            "text": f"{prefix} reply",
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Reply"}}],
+        },
     ]
 
 
@@ -40,8 +46,12 @@ def message_id(prefix: str) -> str:
 
 def email_payload(prefix: str) -> dict[str, Any]:
     return {
-        "subject": f"{prefix} briefing", "text": "Plain body", "html": "<p>HTML body</p>",
-        "to": ["reader@example.com"], "message_id": message_id(prefix), "list_unsubscribe": None,
+        "subject": f"{prefix} briefing",
+        "text": "Plain body",
+        "html": "<p>HTML body</p>",
+        "to": ["reader@example.com"],
+        "message_id": message_id(prefix),
+        "list_unsubscribe": None,
     }
 
 
@@ -68,10 +78,20 @@ def main() -> int:
     box.enqueue(f"{prefix}:slack:#briefings", "slack", "#briefings", slack_payload(prefix))
     box.enqueue(f"{prefix}:email:reader@example.com", "email", "reader@example.com", email_payload(prefix))
     senders: dict[str, Sender] = {
-        "slack": SlackChannel(SlackSender(env["BB_SLACK_TOKEN"], base_url=env["BB_SLACK_URL"], timeout=5,
-                                          max_retries=0, backoff=0.01)),
-        "email": EmailChannel(EmailSender("127.0.0.1", int(env["BB_SMTP_PORT"]), starttls=False,
-                                          sender="Briefbot <bot@example.com>", timeout=5)),
+        "slack": SlackChannel(
+            SlackSender(
+                env["BB_SLACK_TOKEN"], base_url=env["BB_SLACK_URL"], timeout=5, max_retries=0, backoff=0.01
+            )
+        ),
+        "email": EmailChannel(
+            EmailSender(
+                "127.0.0.1",
+                int(env["BB_SMTP_PORT"]),
+                starttls=False,
+                sender="Briefbot <bot@example.com>",
+                timeout=5,
+            )
+        ),
     }
     report = box.flush(senders)
     out = asdict(report)

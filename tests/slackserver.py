@@ -78,7 +78,9 @@ def block_text_length(node: Any) -> int:
     against msg_blocks_too_long (independent of briefbot's own counting)."""
     if isinstance(node, dict):
         own = len(node["text"]) if isinstance(node.get("text"), str) else 0
-        return own + sum(block_text_length(v) for k, v in node.items() if k != "text" or not isinstance(v, str))
+        return own + sum(
+            block_text_length(v) for k, v in node.items() if k != "text" or not isinstance(v, str)
+        )
     if isinstance(node, list):
         return sum(block_text_length(v) for v in node)
     return 0
@@ -184,7 +186,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _fail(self, f: Failure, webhook: bool) -> None:
         extra = {"Retry-After": str(f.retry_after)} if f.retry_after is not None else {}
-        error = f.error or ("ratelimited" if f.status == 429 else "internal_error" if f.status >= 500 else "error")
+        error = f.error or (
+            "ratelimited" if f.status == 429 else "internal_error" if f.status >= 500 else "error"
+        )
         if f.body is not None:
             self._send(f.status, f.body.encode(), "text/html; charset=utf-8", extra)
         elif webhook:
@@ -223,7 +227,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, {"ok": False, "error": "channel_not_found"})
             return
         with app.lock:
-            if app.channels is not None and channel not in app.channels and channel not in app.channels.values():
+            if (
+                app.channels is not None
+                and channel not in app.channels
+                and channel not in app.channels.values()
+            ):
                 err: str | None = "channel_not_found"
             elif channel in app.not_in_channel:
                 err = "not_in_channel"
@@ -240,14 +248,31 @@ class _Handler(BaseHTTPRequestHandler):
                 err = "thread_not_found"
             else:
                 ts = app.next_ts()
-                app.posts.append(Post(channel_id, ts, payload.get("text"), payload.get("blocks") or [],
-                                      thread_ts, False, payload))
+                app.posts.append(
+                    Post(
+                        channel_id,
+                        ts,
+                        payload.get("text"),
+                        payload.get("blocks") or [],
+                        thread_ts,
+                        False,
+                        payload,
+                    )
+                )
         if err:
             self._json(200, {"ok": False, "error": err})
             return
         warnings = {} if payload.get("text") else {"warning": "missing_text"}
-        self._json(200, {"ok": True, "channel": channel_id, "ts": ts,
-                         "message": {"text": payload.get("text"), "ts": ts}, **warnings})
+        self._json(
+            200,
+            {
+                "ok": True,
+                "channel": channel_id,
+                "ts": ts,
+                "message": {"text": payload.get("text"), "ts": ts},
+                **warnings,
+            },
+        )
 
     def _webhook(self, path: str, payload: dict[str, Any]) -> None:
         app = self.server.app
@@ -262,8 +287,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._text(400, "invalid_blocks" if err == "msg_blocks_too_long" else err)
             return
         with app.lock:
-            app.posts.append(Post("webhook", app.next_ts(), payload.get("text"), payload.get("blocks") or [],
-                                  None, True, payload))
+            app.posts.append(
+                Post(
+                    "webhook",
+                    app.next_ts(),
+                    payload.get("text"),
+                    payload.get("blocks") or [],
+                    None,
+                    True,
+                    payload,
+                )
+            )
         self._text(200, "ok")
 
 
@@ -275,7 +309,9 @@ class _Server(ThreadingHTTPServer):
 class SlackServer:
     """The fake Slack; use as a context manager (or start/stop). See the module docstring."""
 
-    def __init__(self, token: str = "xoxb-test-token-0123456789", channels: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, token: str = "xoxb-test-token-0123456789", channels: dict[str, str] | None = None
+    ) -> None:
         self.token = token
         # name -> ID; None accepts any channel (its ID is made up from the name).
         self.channels: dict[str, str] | None = channels
@@ -294,8 +330,9 @@ class SlackServer:
     def start(self) -> Self:
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.app = self
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="slackserver", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="slackserver", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -336,8 +373,15 @@ class SlackServer:
 
     # -- programming ---------------------------------------------------------------------
 
-    def fail(self, times: int = 1, status: int = 200, error: str | None = None,
-             retry_after: int | None = None, body: str | None = None, after: int = 0) -> None:
+    def fail(
+        self,
+        times: int = 1,
+        status: int = 200,
+        error: str | None = None,
+        retry_after: int | None = None,
+        body: str | None = None,
+        after: int = 0,
+    ) -> None:
         """Answer the next `times` calls with this failure (queued after earlier ones),
         after letting `after` calls through normally (to fail a thread's replies).
 

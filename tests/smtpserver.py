@@ -64,7 +64,9 @@ class _Handler:
     def __init__(self, server: SMTPServer) -> None:
         self.server = server
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]) -> str:
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
         if address in self.server.refuse_rcpt:
             return self.server.refuse_rcpt[address]
         envelope.rcpt_tos.append(address)
@@ -79,10 +81,16 @@ class _Handler:
         msg = email.message_from_bytes(data, policy=email.policy.default)
         login = session.auth_data if isinstance(session.auth_data, str) else None
         with self.server.lock:
-            self.server.messages.append(Received(
-                envelope.mail_from, list(envelope.rcpt_tos), data, msg,
-                login, session.ssl is not None,
-            ))
+            self.server.messages.append(
+                Received(
+                    envelope.mail_from,
+                    list(envelope.rcpt_tos),
+                    data,
+                    msg,
+                    login,
+                    session.ssl is not None,
+                )
+            )
         return "250 2.0.0 OK queued"
 
 
@@ -100,7 +108,9 @@ class SMTPServer:
         self._tls = tls
         self._controller: Controller | None = None
 
-    def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+    def _authenticate(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+    ) -> AuthResult:
         if not isinstance(auth_data, LoginPassword) or self.auth is None:
             return AuthResult(success=False, handled=False)
         user, password = auth_data.login.decode(), auth_data.password.decode()
@@ -110,8 +120,9 @@ class SMTPServer:
     def start(self) -> Self:
         kwargs: dict[str, Any] = {}
         if self.auth is not None:
-            kwargs.update(authenticator=self._authenticate, auth_required=True,
-                          auth_require_tls=self._tls is not None)
+            kwargs.update(
+                authenticator=self._authenticate, auth_required=True, auth_require_tls=self._tls is not None
+            )
         if self._tls is not None:
             ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             ctx.load_cert_chain(*self._tls)
@@ -119,7 +130,9 @@ class SMTPServer:
         # A port can be taken between our probe and aiosmtpd's bind; try a few.
         for attempt in range(5):
             self.port = free_port()
-            controller = Controller(_Handler(self), hostname=self.host, port=self.port, ready_timeout=5, **kwargs)
+            controller = Controller(
+                _Handler(self), hostname=self.host, port=self.port, ready_timeout=5, **kwargs
+            )
             try:
                 controller.start()
             except OSError:

@@ -40,7 +40,7 @@ def norm(text: str | None) -> str:
 @pytest.fixture(scope="module")
 def analysed() -> dict[str, dict]:
     results = Analyser().analyse_many([load_file(str(p)) for p in ARTICLES])
-    return {p.stem: r.to_dict() for p, r in zip(ARTICLES, results)}
+    return {p.stem: r.to_dict() for p, r in zip(ARTICLES, results, strict=True)}
 
 
 @pytest.mark.parametrize("path", ARTICLES, ids=lambda p: p.stem)

@@ -25,7 +25,7 @@ def analysed() -> dict:
         ArticleText(title=v["title"], body=v["text"], published=parse_date(v["published"]), input=k)
         for k, v in DATA["articles"].items()
     ]
-    return dict(zip(ids, Analyser().analyse_many(arts)))
+    return dict(zip(ids, Analyser().analyse_many(arts), strict=True))
 
 
 def test_grouping_precision_recall(analysed: dict) -> None:

@@ -1,4 +1,5 @@
 """The commands as a user runs them, on a copy of the bundled samples."""
+
 from __future__ import annotations
 
 import json
@@ -41,11 +42,24 @@ def test_demo_fetch_then_brief(demo: Path) -> None:
     assert len(data["stories"]) == 7
     assert sum(len(s["articles"]) for s in data["stories"]) == 12
     story = data["stories"][0]
-    assert set(story) >= {"title", "url", "published", "sources", "articles", "key_points", "actors", "quotes",
-                          "positions"}
+    assert set(story) >= {
+        "title",
+        "url",
+        "published",
+        "sources",
+        "articles",
+        "key_points",
+        "actors",
+        "quotes",
+        "positions",
+    }
     assert set(story["articles"][0]) >= {"title", "url", "source", "published"}
     grid = [s for s in data["stories"] if "grid talks" in s["title"]]
-    assert len(grid) == 1 and sorted(grid[0]["sources"]) == ["Harbourline Courier", "Lodestar Wire", "Northgate Clarion"]
+    assert len(grid) == 1 and sorted(grid[0]["sources"]) == [
+        "Harbourline Courier",
+        "Lodestar Wire",
+        "Northgate Clarion",
+    ]
     assert len(grid[0]["articles"]) == 2  # the wire story carried by two feeds is one article
     assert any(a["name"] for a in story["actors"]) and story["key_points"]
 
@@ -65,7 +79,9 @@ def test_brief_query_and_markdown(demo: Path) -> None:
 
 def test_edited_item_is_reported_as_updated(demo: Path) -> None:
     run("--config", str(demo), "fetch")
-    text = demo.read_text().replace("samples/feeds/northgate-clarion.atom.xml", "samples/updates/northgate-clarion.atom.xml")
+    text = demo.read_text().replace(
+        "samples/feeds/northgate-clarion.atom.xml", "samples/updates/northgate-clarion.atom.xml"
+    )
     demo.write_text(text)
     code, out, _ = run("--config", str(demo), "fetch", "--source", "Northgate Clarion")
     assert code == 0 and "0 new, 1 updated" in out
@@ -95,7 +111,9 @@ def test_missing_env_var_is_named_not_leaked(tmp_path: Path) -> None:
 
 def test_failed_source_is_shown_and_exit_status_says_so(demo: Path, tmp_path: Path) -> None:
     (tmp_path / "broken.xml").write_text("<rss><channel><item>never closed")
-    demo.write_text(demo.read_text().replace("sources:\n", "sources:\n  - name: Broken\n    url: broken.xml\n", 1))
+    demo.write_text(
+        demo.read_text().replace("sources:\n", "sources:\n  - name: Broken\n    url: broken.xml\n", 1)
+    )
     code, out, _ = run("--config", str(demo), "fetch")
     assert code == 1 and "12 new" in out and "1 of 5 sources failed" in out
     code, out, _ = run("--config", str(demo), "sources", "--format", "json")
@@ -162,17 +180,29 @@ def test_story_merges_actors_quotes_and_positions_of_its_reports() -> None:
     from briefbot.analyse.results import Analysis
     from briefbot.model import Story, StoryArticle
 
-    a = {"actors": [{"name": "Ines Haldor", "kind": "person", "role": None, "aliases": ["Haldor"], "mentions": 3}],
-         "quotes": [{"text": "We will not sign this.", "speaker": "Ines Haldor", "partial": False}],
-         "positions": [{"holder": "Ines Haldor", "statement": "the deal must include ferries"}]}
-    b = {"actors": [{"name": "Haldor", "kind": "person", "role": "transport minister", "aliases": [], "mentions": 2},
-                    {"name": "Port of Vell", "kind": "organization", "role": None, "aliases": [], "mentions": 1}],
-         "quotes": [{"text": "We will NOT sign this", "speaker": "Ines Haldor", "partial": False},
-                    {"text": "Talks resume Monday.", "speaker": "Port of Vell", "partial": False}],
-         "positions": [{"holder": "Ines Haldor", "statement": "the deal must include ferries"}]}
+    a = {
+        "actors": [
+            {"name": "Ines Haldor", "kind": "person", "role": None, "aliases": ["Haldor"], "mentions": 3}
+        ],
+        "quotes": [{"text": "We will not sign this.", "speaker": "Ines Haldor", "partial": False}],
+        "positions": [{"holder": "Ines Haldor", "statement": "the deal must include ferries"}],
+    }
+    b = {
+        "actors": [
+            {"name": "Haldor", "kind": "person", "role": "transport minister", "aliases": [], "mentions": 2},
+            {"name": "Port of Vell", "kind": "organization", "role": None, "aliases": [], "mentions": 1},
+        ],
+        "quotes": [
+            {"text": "We will NOT sign this", "speaker": "Ines Haldor", "partial": False},
+            {"text": "Talks resume Monday.", "speaker": "Port of Vell", "partial": False},
+        ],
+        "positions": [{"holder": "Ines Haldor", "statement": "the deal must include ferries"}],
+    }
     t0 = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
-    reports = [StoryArticle(i + 1, f"k{i}", None, "t", "", False, t0, t0, analysis=Analysis.from_dict(x))
-               for i, x in enumerate((a, b))]
+    reports = [
+        StoryArticle(i + 1, f"k{i}", None, "t", "", False, t0, t0, analysis=Analysis.from_dict(x))
+        for i, x in enumerate((a, b))
+    ]
     m = Story.of(reports, 1).to_dict()
     haldor = m["actors"][0]
     assert (haldor["name"], haldor["mentions"], haldor["role"]) == ("Ines Haldor", 5, "transport minister")

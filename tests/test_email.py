@@ -10,10 +10,10 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from smtpserver import SMTPServer, free_port
 
 from briefbot.deliver import DeliveryError, EmailSender, build_message
 from briefbot.deliver.email import clean_header
+from smtpserver import SMTPServer, free_port
 
 SENDER = "Briefbot Café <brief@example.org>"
 HTML = """<!doctype html><html><head><style>
@@ -32,7 +32,11 @@ def plain_sender(port: int, **kw: object) -> EmailSender:
 
 def digest(subject: str = "Morning briefing", to: list[str] | None = None) -> EmailMessage:
     return build_message(
-        subject, TEXT, HTML, to or ["Zoë Müller <zoe@example.org>", "ops@example.org"], SENDER,
+        subject,
+        TEXT,
+        HTML,
+        to or ["Zoë Müller <zoe@example.org>", "ops@example.org"],
+        SENDER,
         "<digest-morning-20261129@briefbot>",
         list_unsubscribe="mailto:unsubscribe@example.org?subject=morning, https://brief.example.org/u/abc",
         date=datetime(2026, 11, 29, 7, 30, tzinfo=UTC),
@@ -65,7 +69,8 @@ def test_headers(smtp: SMTPServer) -> None:
     assert m["Subject"] == "Morning briefing"
     assert m["Message-ID"] == "<digest-morning-20261129@briefbot>"
     assert m["List-Unsubscribe"] == (
-        "<mailto:unsubscribe@example.org?subject=morning>, <https://brief.example.org/u/abc>")
+        "<mailto:unsubscribe@example.org?subject=morning>, <https://brief.example.org/u/abc>"
+    )
     assert m["Date"] == "Sun, 29 Nov 2026 07:30:00 +0000"
     assert m["Auto-Submitted"] == "auto-generated"
     # non-ASCII display names survive the trip (RFC 2047 encoded on the wire)
@@ -170,10 +175,29 @@ def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     d: Path = tmp_path_factory.mktemp("tls")
     cert, key = d / "cert.pem", d / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-         "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=localhost",
-         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-        check=True, capture_output=True, timeout=30,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=30,
     )
     return str(cert), str(key)
 
@@ -181,13 +205,22 @@ def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
 def test_starttls_then_login(cert: tuple[str, str]) -> None:
     with SMTPServer(auth={"bot": "s3cret"}, tls=cert) as smtp:
         ctx = ssl.create_default_context(cafile=cert[0])
-        sender = EmailSender("127.0.0.1", smtp.port, starttls=True, username="bot", password="s3cret",
-                             sender=SENDER, timeout=5, ssl_context=ctx)
+        sender = EmailSender(
+            "127.0.0.1",
+            smtp.port,
+            starttls=True,
+            username="bot",
+            password="s3cret",
+            sender=SENDER,
+            timeout=5,
+            ssl_context=ctx,
+        )
         sender.send(digest())
         assert smtp.messages[0].tls and smtp.messages[0].login == "bot"
 
-        untrusted = EmailSender("127.0.0.1", smtp.port, starttls=True, username="bot", password="s3cret",
-                                sender=SENDER, timeout=5)
+        untrusted = EmailSender(
+            "127.0.0.1", smtp.port, starttls=True, username="bot", password="s3cret", sender=SENDER, timeout=5
+        )
         with pytest.raises(DeliveryError) as ei:
             untrusted.send(digest())
         assert not ei.value.retryable and ei.value.code == "tls_verify"

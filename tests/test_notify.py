@@ -1,4 +1,5 @@
 """Alerts and digests end to end: the bundled samples, a Slack-API server and an SMTP server on 127.0.0.1."""
+
 from __future__ import annotations
 
 import shutil
@@ -8,7 +9,6 @@ import pytest
 from click.testing import CliRunner
 
 from briefbot.cli import main
-
 from slackserver import SlackServer
 from smtpserver import SMTPServer
 
@@ -49,8 +49,9 @@ def alerts(slack: SlackServer, channel: str = "#alerts") -> list:  # type: ignor
     return [p for p in slack.posts if p.channel in (channel, cid) and p.thread_ts is None]
 
 
-def test_one_alert_per_story_across_feeds_refetch_edit_and_restart(setup: Path, slack: SlackServer,
-                                                                   smtp: SMTPServer) -> None:
+def test_one_alert_per_story_across_feeds_refetch_edit_and_restart(
+    setup: Path, slack: SlackServer, smtp: SMTPServer
+) -> None:
     code, out = run(setup, "fetch")
     assert code == 0, out
     # the heater recall is carried by both outlets: one alert, listing both
@@ -85,7 +86,9 @@ def test_no_deliver_only_queues(setup: Path, slack: SlackServer) -> None:
     assert "pending" in out
 
 
-def test_alert_survives_slack_outage_and_email_still_goes(setup: Path, slack: SlackServer, smtp: SMTPServer) -> None:
+def test_alert_survives_slack_outage_and_email_still_goes(
+    setup: Path, slack: SlackServer, smtp: SMTPServer
+) -> None:
     slack.fail(times=50, status=500)
     code, out = run(setup, "fetch")
     assert len(smtp.messages) == 1  # email is not held back by Slack
@@ -93,7 +96,9 @@ def test_alert_survives_slack_outage_and_email_still_goes(setup: Path, slack: Sl
     assert "slack" in out  # waiting for a retry, not lost
 
 
-def test_digest_to_slack_and_email_then_window_moves(setup: Path, slack: SlackServer, smtp: SMTPServer) -> None:
+def test_digest_to_slack_and_email_then_window_moves(
+    setup: Path, slack: SlackServer, smtp: SMTPServer
+) -> None:
     run(setup, "fetch", "--no-deliver")
     slack.reset()
     code, out = run(setup, "digest", "morning")
@@ -125,7 +130,9 @@ def test_digest_dry_run_and_watch_groups(setup: Path, slack: SlackServer) -> Non
 
 
 def test_watch_commands_show_origin(setup: Path) -> None:
-    code, out = run(setup, "watch", "add", "ferries", "title:ferr* -source:\"Lodestar Wire\"", "--to", "slack:#ships")
+    code, out = run(
+        setup, "watch", "add", "ferries", 'title:ferr* -source:"Lodestar Wire"', "--to", "slack:#ships"
+    )
     assert code == 0
     code, out = run(setup, "watch", "list", "--format", "json")
     import json
@@ -163,7 +170,9 @@ def _with_watch(cfg: Path, line: str) -> None:
 
 def test_quiet_hours_hold_alerts_in_the_outbox(setup: Path, slack: SlackServer) -> None:
     text = setup.read_text()
-    setup.write_text(text.replace("to: ['slack:#alerts']}", "to: ['slack:#alerts'], quiet_hours: '00:00-23:59'}"))
+    setup.write_text(
+        text.replace("to: ['slack:#alerts']}", "to: ['slack:#alerts'], quiet_hours: '00:00-23:59'}")
+    )
     code, out = run(setup, "fetch")
     assert code == 0
     assert not [p for p in alerts(slack) if "Rotterdam" in str(p.blocks)]  # held, not sent
@@ -189,7 +198,9 @@ def test_alert_cap_folds_the_excess_into_one_summary(setup: Path, slack: SlackSe
 
 
 def test_email_recipient_list_gets_one_message(setup: Path, smtp: SMTPServer) -> None:
-    setup.write_text(setup.read_text().replace("'email:team@example.com'", "'email:team@example.com,chief@example.com'"))
+    setup.write_text(
+        setup.read_text().replace("'email:team@example.com'", "'email:team@example.com,chief@example.com'")
+    )
     run(setup, "fetch", "--no-deliver")
     code, out = run(setup, "digest", "morning", "--to", "email")
     assert code == 0, out

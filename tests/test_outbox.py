@@ -19,9 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from outbox_worker import email_payload, message_id
-from slackserver import SlackServer
-from smtpserver import SMTPServer
 
 from briefbot.deliver import EmailSender, SlackSender
 from briefbot.deliver.outbox import (
@@ -35,7 +32,9 @@ from briefbot.deliver.outbox import (
     backoff,
 )
 from briefbot.store import Store
-
+from outbox_worker import email_payload, message_id
+from slackserver import SlackServer
+from smtpserver import SMTPServer
 
 T0 = datetime(2026, 11, 29, 7, 30, tzinfo=UTC)
 WORKER = Path(__file__).parent / "outbox_worker.py"
@@ -65,12 +64,15 @@ class Clock:
 
 def slack_sender(slack: SlackServer) -> SlackChannel:
     # max_retries=0: every 429/5xx reaches the outbox at once, so its own backoff is what is tested
-    return SlackChannel(SlackSender(slack.token, base_url=slack.base_url, timeout=5, max_retries=0, backoff=0.01))
+    return SlackChannel(
+        SlackSender(slack.token, base_url=slack.base_url, timeout=5, max_retries=0, backoff=0.01)
+    )
 
 
 def email_sender(smtp: SMTPServer) -> EmailChannel:
-    return EmailChannel(EmailSender("127.0.0.1", smtp.port, starttls=False, sender="Briefbot <bot@example.com>",
-                                    timeout=5))
+    return EmailChannel(
+        EmailSender("127.0.0.1", smtp.port, starttls=False, sender="Briefbot <bot@example.com>", timeout=5)
+    )
 
 
 def senders(slack: SlackServer, smtp: SMTPServer) -> dict[str, Sender]:
@@ -142,6 +144,7 @@ def test_marked_delivered_only_after_the_server_accepted(
         def hook(row: OutboxRow) -> None:
             [d] = box.list()
             seen.append((stage, d.status, d.delivered_at, len(smtp.messages)))
+
         return hook
 
     box._after_claim, box._after_send = look("claimed"), look("sent")
@@ -201,7 +204,16 @@ def test_slack_429_and_500_are_retried_with_backoff_then_delivered(
 
 def test_backoff_doubles_from_30s_to_at_most_an_hour() -> None:
     assert [int(backoff(n).total_seconds()) for n in range(1, 10)] == [
-        30, 60, 120, 240, 480, 960, 1920, 3600, 3600]
+        30,
+        60,
+        120,
+        240,
+        480,
+        960,
+        1920,
+        3600,
+        3600,
+    ]
     assert backoff(1, retry_after=300) == timedelta(minutes=5)
     assert backoff(5, retry_after=1) == timedelta(seconds=480)
     assert backoff(1, retry_after=10**9) == timedelta(hours=6)
@@ -225,7 +237,9 @@ def test_non_retryable_error_fails_at_once_and_is_listed(
     assert slack.token not in caplog.text
 
 
-def test_invalid_stored_email_fails_without_retrying(box: Outbox, slack: SlackServer, smtp: SMTPServer) -> None:
+def test_invalid_stored_email_fails_without_retrying(
+    box: Outbox, slack: SlackServer, smtp: SMTPServer
+) -> None:
     bad = email_payload("x") | {"to": ["not an address"]}
     box.enqueue("digest:x:email:bad", "email", "not an address", bad, now=T0)
     assert box.flush(senders(slack, smtp), clock=Clock()).failed == ["digest:x:email:bad"]
@@ -255,7 +269,9 @@ def test_slack_outage_does_not_hold_back_email(box: Outbox, slack: SlackServer, 
     slack.fail(times=50, status=500)
     for i in range(3):
         box.enqueue(f"alert:w:{i}:slack:#alerts", "slack", "#alerts", one_message(f"alert {i}"), now=T0)
-    box.enqueue("digest:m:email:reader@example.com", "email", "reader@example.com", email_payload("m"), now=T0)
+    box.enqueue(
+        "digest:m:email:reader@example.com", "email", "reader@example.com", email_payload("m"), now=T0
+    )
     report = box.flush(senders(slack, smtp), clock=Clock())
     assert report.delivered == ["digest:m:email:reader@example.com"]
     assert [m.message["Subject"] for m in smtp.messages] == ["m briefing"]
@@ -264,7 +280,10 @@ def test_slack_outage_does_not_hold_back_email(box: Outbox, slack: SlackServer, 
     assert report.deferred == ["alert:w:1:slack:#alerts", "alert:w:2:slack:#alerts"]
     assert report.tripped == {"slack"} and len(slack.calls()) == 1
     assert {d.key: d.attempts for d in box.list(status="pending")} == {
-        "alert:w:0:slack:#alerts": 1, "alert:w:1:slack:#alerts": 0, "alert:w:2:slack:#alerts": 0}
+        "alert:w:0:slack:#alerts": 1,
+        "alert:w:1:slack:#alerts": 0,
+        "alert:w:2:slack:#alerts": 0,
+    }
 
 
 def test_channel_without_a_sender_waits(box: Outbox, slack: SlackServer) -> None:
@@ -381,19 +400,35 @@ def test_recover_resets_orphaned_sending_rows(box: Outbox, slack: SlackServer, s
 def _run_worker(
     db_url: str, slack: SlackServer, smtp: SMTPServer, prefix: str, **env: str
 ) -> subprocess.CompletedProcess[str]:
-    full = os.environ | {
-        "BB_DB_URL": db_url, "BB_SLACK_URL": slack.base_url, "BB_SLACK_TOKEN": slack.token,
-        "BB_SMTP_PORT": str(smtp.port), "BB_KEY": prefix,
-    } | env
-    return subprocess.run([sys.executable, str(WORKER)], check=False, env=full, capture_output=True, text=True, timeout=60)
+    full = (
+        os.environ
+        | {
+            "BB_DB_URL": db_url,
+            "BB_SLACK_URL": slack.base_url,
+            "BB_SLACK_TOKEN": slack.token,
+            "BB_SMTP_PORT": str(smtp.port),
+            "BB_KEY": prefix,
+        }
+        | env
+    )
+    return subprocess.run(
+        [sys.executable, str(WORKER)], check=False, env=full, capture_output=True, text=True, timeout=60
+    )
 
 
 # Each case spawns two interpreters (~0.4 s each): all four on SQLite, the Slack ones on PostgreSQL.
-@pytest.mark.parametrize(("db_url", "point", "channel"), [
-    ("sqlite", "after_claim", "slack"), ("sqlite", "after_send", "slack"),
-    ("sqlite", "after_claim", "email"), ("sqlite", "after_send", "email"),
-    ("postgresql", "after_claim", "slack"), ("postgresql", "after_send", "slack"),
-], indirect=["db_url"])
+@pytest.mark.parametrize(
+    ("db_url", "point", "channel"),
+    [
+        ("sqlite", "after_claim", "slack"),
+        ("sqlite", "after_send", "slack"),
+        ("sqlite", "after_claim", "email"),
+        ("sqlite", "after_send", "email"),
+        ("postgresql", "after_claim", "slack"),
+        ("postgresql", "after_send", "slack"),
+    ],
+    indirect=["db_url"],
+)
 def test_killed_worker_loses_nothing(
     db_url: str, slack: SlackServer, smtp: SMTPServer, point: str, channel: str
 ) -> None:
@@ -424,4 +459,6 @@ def test_killed_worker_loses_nothing(
     finally:
         s.close()
     assert {d.channel: (d.status, d.attempts) for d in rows} == {
-        channel: ("delivered", 2), ({"slack": "email", "email": "slack"}[channel]): ("delivered", 1)}
+        channel: ("delivered", 2),
+        ({"slack": "email", "email": "slack"}[channel]): ("delivered", 1),
+    }

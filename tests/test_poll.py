@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from briefbot.config import Config, parse_config
+from briefbot.ingest.fetch import fetcher_from_config
 from briefbot.ingest.poll import Poller, backoff
 from briefbot.store import Store
 
@@ -59,7 +60,7 @@ def make_cfg(sources: list[tuple[str, str]], **network: object) -> Config:
 
 
 def poll(cfg: Config, store: Store, clock: Clock, **kw: object):  # type: ignore[no-untyped-def]
-    with Poller(cfg, store, clock=clock) as p:
+    with Poller(cfg, store, fetcher=fetcher_from_config(cfg.network), clock=clock) as p:
         return p.poll(**kw)  # type: ignore[arg-type]
 
 

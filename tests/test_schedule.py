@@ -1,4 +1,5 @@
 """Digest schedules in a time zone, across DST, and the catch-up rule for missed runs."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -62,7 +63,9 @@ def test_missed_run_is_caught_up_once_within_grace() -> None:
     # once caught up (last run recorded as that due time), nothing more
     assert missed_run("mon-fri 07:30", "UTC", now, due, grace=timedelta(hours=2)) is None
     # outside the grace window: skipped, the next scheduled run comes as usual
-    assert missed_run("mon-fri 07:30", "UTC", now + timedelta(hours=3), last, grace=timedelta(hours=2)) is None
+    assert (
+        missed_run("mon-fri 07:30", "UTC", now + timedelta(hours=3), last, grace=timedelta(hours=2)) is None
+    )
 
 
 def test_never_run_digest_has_no_catch_up() -> None:
@@ -80,5 +83,8 @@ def test_spring_gap_time_runs_once_that_day() -> None:
         runs.append(nxt)
         t = nxt
     utc = [r.astimezone(UTC) for r in runs]
-    assert utc == [datetime(2026, 3, 8, 7, 30, tzinfo=UTC), datetime(2026, 3, 9, 6, 30, tzinfo=UTC),
-                   datetime(2026, 3, 10, 6, 30, tzinfo=UTC)]
+    assert utc == [
+        datetime(2026, 3, 8, 7, 30, tzinfo=UTC),
+        datetime(2026, 3, 9, 6, 30, tzinfo=UTC),
+        datetime(2026, 3, 10, 6, 30, tzinfo=UTC),
+    ]

@@ -1,4 +1,5 @@
 """`briefbot run`: catch-up of a digest missed while down, and a clean stop on SIGTERM."""
+
 from __future__ import annotations
 
 import os
@@ -12,12 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from briefbot.config import load_config
 from briefbot.app import App
+from briefbot.config import load_config
 from briefbot.runner import Runner
-from briefbot.store import Store
-from briefbot.store import DigestRun
-
+from briefbot.store import DigestRun, Store
 from slackserver import SlackServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,8 +79,14 @@ def test_catch_up_respects_grace(tmp_path: Path, slack: SlackServer) -> None:
 def test_run_polls_then_stops_cleanly_on_sigterm(tmp_path: Path, slack: SlackServer) -> None:
     cfg = write_config(tmp_path, slack.base_url, tick="1s")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "briefbot", "--config", str(cfg), "run"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "briefbot", "--config", str(cfg), "run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
     try:
         store = Store.open(load_config(cfg).database_url())
         deadline = time.monotonic() + 60
@@ -98,7 +103,9 @@ def test_run_polls_then_stops_cleanly_on_sigterm(tmp_path: Path, slack: SlackSer
     store.close()
 
 
-def test_health_reads_the_heartbeat(tmp_path: Path, slack: SlackServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_health_reads_the_heartbeat(
+    tmp_path: Path, slack: SlackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from click.testing import CliRunner
 
     from briefbot.cli import main

@@ -4,6 +4,7 @@ and tests/httpserver.py standing in for Slack's response_url.
 One server and one fetched copy of the samples serve the whole module (fetching analyses
 with spaCy, which takes seconds); tests use their own watch names so they do not collide.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,16 +23,16 @@ import httpx
 import pytest
 import uvicorn
 from click.testing import CliRunner
-from httpserver import Handler, TestHTTPServer
 from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
 
+from briefbot.app import App
 from briefbot.cli import main
 from briefbot.config import load_config
 from briefbot.errors import BriefbotError
 from briefbot.server import MAX_BODY, UsageError, brief_payloads, create_app, parse_brief_text
-from briefbot.app import App
 from briefbot.store import Store
+from httpserver import Handler, TestHTTPServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -116,7 +117,9 @@ class Hook:
             self.posts.append(json.loads(body))
             self.times.append(time.monotonic())
             self._cond.notify_all()
-        h.respond(self.status, b"ok" if self.status == 200 else b"expired_url", {"Content-Type": "text/plain"})
+        h.respond(
+            self.status, b"ok" if self.status == 200 else b"expired_url", {"Content-Type": "text/plain"}
+        )
 
     def wait(self, n: int, timeout: float = 10) -> list[dict[str, Any]]:
         with self._cond:
@@ -130,9 +133,18 @@ def hook(http_server: TestHTTPServer) -> Hook:
 
 
 def form(text: str, response_url: str = "https://hooks.slack.invalid/commands/T0/1/x", **extra: str) -> bytes:
-    fields = {"token": "legacy-unused", "team_id": "T0TEAM", "channel_id": CHANNEL, "channel_name": "alerts",
-              "user_id": USER, "user_name": "tester", "command": "/brief", "text": text,
-              "response_url": response_url, "trigger_id": "1.2.3"}
+    fields = {
+        "token": "legacy-unused",
+        "team_id": "T0TEAM",
+        "channel_id": CHANNEL,
+        "channel_name": "alerts",
+        "user_id": USER,
+        "user_name": "tester",
+        "command": "/brief",
+        "text": text,
+        "response_url": response_url,
+        "trigger_id": "1.2.3",
+    }
     fields.update(extra)
     return urlencode(fields).encode()
 
@@ -141,8 +153,11 @@ def signed(body: bytes, *, ts: int | None = None, secret: str = SECRET) -> dict[
     stamp = str(int(time.time()) if ts is None else ts)
     sig = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
     assert sig is not None
-    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": sig,
-            "Content-Type": "application/x-www-form-urlencoded"}
+    return {
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": sig,
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
 
 
 def command(base_url: str, text: str, response_url: str | None = None, **extra: str) -> httpx.Response:
@@ -197,7 +212,10 @@ def _bad_timestamp(body: bytes) -> dict[str, str]:
 
 @pytest.mark.parametrize("headers", [_unsigned, _wrong_secret, _stale, _future, _tampered, _bad_timestamp])
 def test_unverified_requests_are_refused_and_change_nothing(
-    base_url: str, store: Store, hook: Hook, headers: Callable[[bytes], dict[str, str]],
+    base_url: str,
+    store: Store,
+    hook: Hook,
+    headers: Callable[[bytes], dict[str, str]],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     body = form("watch add sneaky heater*", hook.url)
@@ -205,7 +223,9 @@ def test_unverified_requests_are_refused_and_change_nothing(
         r = httpx.post(base_url + "/slack/commands", content=body, headers=headers(body))
     assert r.status_code == 401 and "signature" in r.json()["error"]
     assert "sneaky" not in watch_names(store)
-    refused = [rec for rec in caplog.records if rec.name == "briefbot.server" and rec.levelno == logging.WARNING]
+    refused = [
+        rec for rec in caplog.records if rec.name == "briefbot.server" and rec.levelno == logging.WARNING
+    ]
     assert refused and "refused POST /slack/commands" in refused[0].getMessage()
     assert SECRET not in caplog.text
     time.sleep(0.05)
@@ -219,17 +239,23 @@ def test_a_valid_signature_is_accepted(base_url: str) -> None:
     assert r.json()["response_type"] == "ephemeral" and "watch add NAME QUERY" in text
 
 
-@pytest.mark.parametrize(("body", "ctype", "expect"), [
-    (b'{"command": "/brief"}', "application/json", "expected application/x-www-form-urlencoded"),
-    (form("help").replace(b"&response_url=", b"&other="), None, "missing form field: response_url"),
-    (b"command=%2Fbrief&text=x", None, "missing form fields: response_url, user_id"),
-    (b"\xff\xfe=\x00", None, "not UTF-8"),
-    (b"command=%2Fbrief&&&=&text", None, "not valid form data"),
-    (form("help", response_url="javascript:alert(1)"), None, "response_url is not an http(s) URL"),
-])
+@pytest.mark.parametrize(
+    ("body", "ctype", "expect"),
+    [
+        (b'{"command": "/brief"}', "application/json", "expected application/x-www-form-urlencoded"),
+        (form("help").replace(b"&response_url=", b"&other="), None, "missing form field: response_url"),
+        (b"command=%2Fbrief&text=x", None, "missing form fields: response_url, user_id"),
+        (b"\xff\xfe=\x00", None, "not UTF-8"),
+        (b"command=%2Fbrief&&&=&text", None, "not valid form data"),
+        (form("help", response_url="javascript:alert(1)"), None, "response_url is not an http(s) URL"),
+    ],
+)
 def test_malformed_bodies_are_400(base_url: str, body: bytes, ctype: str | None, expect: str) -> None:
-    headers = signed(body) if not body.startswith(b"\xff") else {
-        "X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": "v0=00"}
+    headers = (
+        signed(body)
+        if not body.startswith(b"\xff")
+        else {"X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": "v0=00"}
+    )
     if ctype:
         headers["Content-Type"] = ctype
     r = httpx.post(base_url + "/slack/commands", content=body, headers=headers)
@@ -246,7 +272,7 @@ def test_oversized_bodies_are_413_by_header_and_by_stream(base_url: str, store: 
 
     def chunks() -> Iterator[bytes]:  # no Content-Length: the cap counts streamed bytes
         for i in range(0, len(big), 1024):
-            yield big[i:i + 1024]
+            yield big[i : i + 1024]
 
     r = httpx.post(base_url + "/slack/commands", content=chunks(), headers=signed(big))
     assert r.status_code == 413 and "huge" not in watch_names(store)
@@ -269,7 +295,9 @@ def test_serve_refuses_to_start_without_a_signing_secret(tmp_path: Path) -> None
 
 
 def test_brief_is_acknowledged_at_once_then_posted(
-    base_url: str, hook: Hook, monkeypatch: pytest.MonkeyPatch,
+    base_url: str,
+    hook: Hook,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     release = threading.Event()
     real = App.brief
@@ -320,7 +348,9 @@ def test_brief_with_a_bad_window_says_how_to_write_it(base_url: str) -> None:
 
 
 def test_response_url_failure_is_logged(
-    base_url: str, http_server: TestHTTPServer, caplog: pytest.LogCaptureFixture,
+    base_url: str,
+    http_server: TestHTTPServer,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     gone = Hook(http_server, "/expired", status=404)
     with caplog.at_level(logging.WARNING, logger="briefbot.server"):
@@ -336,14 +366,30 @@ def test_response_url_failure_is_logged(
 
 def test_a_long_brief_takes_four_posts_and_says_what_was_left_out() -> None:
     point = "The harbour authority said the talks would resume next week. " * 30
-    stories = [{"title": f"Story number {i}", "url": f"https://news.example/{i}", "published": "2026-11-28T08:00:00+00:00",
-                "sources": ["Example"], "key_points": [f"{i}: {point}"] * 3} for i in range(40)]
-    data = {"query": "talks", "since": "2026-11-27T08:00:00+00:00", "until": "2026-11-28T08:00:00+00:00",
-            "stories": stories}
+    stories = [
+        {
+            "title": f"Story number {i}",
+            "url": f"https://news.example/{i}",
+            "published": "2026-11-28T08:00:00+00:00",
+            "sources": ["Example"],
+            "key_points": [f"{i}: {point}"] * 3,
+        }
+        for i in range(40)
+    ]
+    data = {
+        "query": "talks",
+        "since": "2026-11-27T08:00:00+00:00",
+        "until": "2026-11-28T08:00:00+00:00",
+        "stories": stories,
+    }
     posts = brief_payloads(data, response_type="in_channel", since_text="48h")
     assert len(posts) == 5 and all(p["response_type"] == "in_channel" for p in posts)
-    shown = {i for i in range(40) for p in posts[:4] if f"Story number {i}*" in json.dumps(p) or
-             f"|Story number {i}>" in json.dumps(p)}
+    shown = {
+        i
+        for i in range(40)
+        for p in posts[:4]
+        if f"Story number {i}*" in json.dumps(p) or f"|Story number {i}>" in json.dumps(p)
+    }
     last = posts[4]["text"]
     left = int(last.split(" more stories left out")[0])
     assert shown and left == 40 - len(shown) and shown == set(range(len(shown)))
@@ -353,7 +399,7 @@ def test_a_long_brief_takes_four_posts_and_says_what_was_left_out() -> None:
 
 
 def test_parse_brief_text() -> None:
-    a = parse_brief_text('ukraine OR \u201cpeace talks\u201d since 48h public')
+    a = parse_brief_text("ukraine OR \u201cpeace talks\u201d since 48h public")
     assert (a.query, a.since_text, a.in_channel) == ('ukraine OR "peace talks"', "48h", True)
     a = parse_brief_text("in_channel")
     assert (a.query, a.since_text, a.in_channel) == (None, "24h", True)
@@ -427,7 +473,10 @@ def test_unknown_watch_action_shows_help(base_url: str) -> None:
 
 
 def test_slow_watch_command_answers_through_response_url(
-    demo: Path, store: Store, hook: Hook, monkeypatch: pytest.MonkeyPatch,
+    demo: Path,
+    store: Store,
+    hook: Hook,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Past the deadline the request is acknowledged and the answer follows on response_url."""
     real = App.watches
@@ -449,5 +498,7 @@ def test_serve_says_clearly_when_the_port_is_taken(demo: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        r = CliRunner().invoke(main, ["--config", str(demo), "serve", "--port", str(port)], catch_exceptions=False)
+        r = CliRunner().invoke(
+            main, ["--config", str(demo), "serve", "--port", str(port)], catch_exceptions=False
+        )
     assert r.exit_code == 2 and f"cannot listen on 127.0.0.1:{port}" in r.stderr

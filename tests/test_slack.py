@@ -9,7 +9,6 @@ import time
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from slackserver import SlackServer, check_blocks
 
 from briefbot.deliver import DeliveryError, Message, SlackSender
 from briefbot.deliver.blocks import (
@@ -25,6 +24,7 @@ from briefbot.deliver.blocks import (
     split_messages,
 )
 from briefbot.errors import ConfigError
+from slackserver import SlackServer, check_blocks
 
 HOSTILE = "Read <!channel> and <!here> <!everyone>, ask <@U123>, log in at <https://evil.example|bank> & win"
 
@@ -49,6 +49,7 @@ def digest_blocks(stories: int = 60) -> list[dict[str, object]]:
 
 # -- escaping and block helpers ------------------------------------------------------------
 
+
 def test_escape_neutralises_pings_and_disguised_links() -> None:
     out = mrkdwn_escape(HOSTILE)
     assert "<" not in out and ">" not in out
@@ -59,7 +60,9 @@ def test_escape_neutralises_pings_and_disguised_links() -> None:
 
 
 def test_link_is_safe() -> None:
-    assert link("https://ex.com/a?x=1&y=2", "A <b> & c") == "<https://ex.com/a?x=1&amp;y=2|A &lt;b&gt; &amp; c>"
+    assert (
+        link("https://ex.com/a?x=1&y=2", "A <b> & c") == "<https://ex.com/a?x=1&amp;y=2|A &lt;b&gt; &amp; c>"
+    )
     # a | or > in the URL cannot end it early or start a label
     bent = link("https://ex.com/a|<!channel>", "ok")
     assert bent.startswith("<https://ex.com/a%7C%3C!channel%3E|ok>")
@@ -103,8 +106,9 @@ def test_section_splits_at_boundaries_never_mid_entity() -> None:
     assert section("   ") == []
 
 
-_PIECES = st.sampled_from(["word", "&amp;", "&lt;", "&gt;", " ", " ", "\n", "\n\n", "x" * 7,
-                           link("https://ex.com/p", "a label")])
+_PIECES = st.sampled_from(
+    ["word", "&amp;", "&lt;", "&gt;", " ", " ", "\n", "\n\n", "x" * 7, link("https://ex.com/p", "a label")]
+)
 
 
 @settings(max_examples=100, deadline=None)
@@ -156,6 +160,7 @@ def test_split_messages_block_count_limit_and_empty() -> None:
 
 
 # -- posting -------------------------------------------------------------------------------
+
 
 def test_digest_is_threaded_and_complete(slack: SlackServer) -> None:
     blocks = digest_blocks(60)
@@ -247,7 +252,9 @@ def test_not_in_channel_hint(slack: SlackServer) -> None:
     assert not ei.value.retryable
 
 
-def test_bad_token_is_invalid_auth_and_never_leaks(slack: SlackServer, caplog: pytest.LogCaptureFixture) -> None:
+def test_bad_token_is_invalid_auth_and_never_leaks(
+    slack: SlackServer, caplog: pytest.LogCaptureFixture
+) -> None:
     secret = "xoxb-0000-secret-token-do-not-print"
     caplog.set_level(logging.DEBUG)
     sender = SlackSender(secret, base_url=slack.base_url, timeout=5)
@@ -271,7 +278,7 @@ def test_reply_failure_after_head_lists_posted_ts(slack: SlackServer) -> None:
     assert err.retryable and err.posted == [slack.posts[0].ts]
     assert "posted 1 of 3 messages to #news; message 2 failed" in err.message
     # the outbox resumes in the same thread without repeating the head
-    rest = sender.send("#news", messages[len(err.posted):], thread_ts=err.posted[0])
+    rest = sender.send("#news", messages[len(err.posted) :], thread_ts=err.posted[0])
     assert len(rest.ts) == 2
     assert [p.thread_ts for p in slack.posts] == [None, err.posted[0], err.posted[0]]
 
@@ -332,8 +339,12 @@ def test_server_enforces_slack_limits(slack: SlackServer) -> None:
     long_section = Message("x", [{"type": "section", "text": {"type": "mrkdwn", "text": "y" * 3001}}])
     long_header = Message("x", [{"type": "header", "text": {"type": "plain_text", "text": "h" * 151}}])
     too_long = Message("x", [b for _ in range(5) for b in section("z " * 1400)])
-    for msg, code in [(too_many, "invalid_blocks"), (long_section, "invalid_blocks"),
-                      (long_header, "invalid_blocks"), (too_long, "msg_blocks_too_long")]:
+    for msg, code in [
+        (too_many, "invalid_blocks"),
+        (long_section, "invalid_blocks"),
+        (long_header, "invalid_blocks"),
+        (too_long, "msg_blocks_too_long"),
+    ]:
         with pytest.raises(DeliveryError) as ei:
             sender.send("#news", [msg])
         assert ei.value.code == code and not ei.value.retryable

@@ -1,4 +1,5 @@
 """The store's behaviour, run against SQLite and the PostgreSQL this machine runs."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -12,9 +13,21 @@ from briefbot.store import ArticleIn, Store, current_revision, make_engine, meta
 
 # `db_url` and `store` (tests/conftest.py) run each test on SQLite and on a private PostgreSQL schema.
 
-def item(key: str = "https://news.example/a", text: str = "Body text.", title: str = "Title", **kw: object) -> ArticleIn:
-    base = dict(url=key, guid=None, title=title, summary=None, text=text, text_full=True,
-                entry_hash="e-" + text, content_hash="c-" + title + text, published=None)
+
+def item(
+    key: str = "https://news.example/a", text: str = "Body text.", title: str = "Title", **kw: object
+) -> ArticleIn:
+    base = dict(
+        url=key,
+        guid=None,
+        title=title,
+        summary=None,
+        text=text,
+        text_full=True,
+        entry_hash="e-" + text,
+        content_hash="c-" + title + text,
+        published=None,
+    )
     base.update(kw)
     return ArticleIn(key=key, **base)  # type: ignore[arg-type]
 
@@ -37,7 +50,12 @@ def test_migrations_are_versioned_and_idempotent(db_url: str) -> None:
     assert current_revision(eng) == "0001"
     migrate(eng)  # again: nothing to do, nothing lost
     migrate(eng)
-    assert set(inspect(eng).get_table_names()) >= {"sources", "articles", "article_sources", "alembic_version"}
+    assert set(inspect(eng).get_table_names()) >= {
+        "sources",
+        "articles",
+        "article_sources",
+        "alembic_version",
+    }
     eng.dispose()
 
 
@@ -110,13 +128,17 @@ def test_analysis_round_trip_and_reset_on_edit(store: Store) -> None:
     sid = store.source("A").id
     _, aid = store.upsert_article(sid, item(text="v1"))
     [art] = store.articles_needing_analysis()
-    store.set_analysis(aid, Analysis.from_dict({"actors": [{"name": "Zoë Ngata", "kind": "person"}]}), art.content_hash)
+    store.set_analysis(
+        aid, Analysis.from_dict({"actors": [{"name": "Zoë Ngata", "kind": "person"}]}), art.content_hash
+    )
     stored = store.articles()[0].analysis
     assert stored is not None and [(a.name, a.kind) for a in stored.actors] == [("Zoë Ngata", "person")]
     assert store.articles_needing_analysis() == []
     store.upsert_article(sid, item(text="v2"))
     assert store.articles()[0].analysis is None  # an edit must be analysed again
-    store.set_analysis(aid, Analysis.from_dict({"key_points": ["stale"]}), art.content_hash)  # analysis of v1 finishing late
+    store.set_analysis(
+        aid, Analysis.from_dict({"key_points": ["stale"]}), art.content_hash
+    )  # analysis of v1 finishing late
     assert store.articles()[0].analysis is None
     assert [a.id for a in store.articles_needing_analysis()] == [aid]
 

@@ -250,7 +250,9 @@ def consolidate(ctx: Context) -> None:
             ):
                 cands.append(other)  # short form of an organisation
         if not cands and len(toks) == 1 and _is_acronym(ctx.mentions[by_key[key][0]].text):
-            cands = [o for o in cluster_of if _initials(o) == key]  # "JMAC" for "Joint Medicines Appraisal Council"
+            cands = [
+                o for o in cluster_of if _initials(o) == key
+            ]  # "JMAC" for "Joint Medicines Appraisal Council"
         target_clusters = sorted({cluster_of[c] for c in cands})
         if len(target_clusters) == 1:
             cluster_of[key] = target_clusters[0]
@@ -451,7 +453,11 @@ def _clause_role(ctx: Context, m: Mention, root: Any) -> str | None:
         return None
     if nxt.lower_ == "who":
         verb = nxt.head
-        if nxt.dep_ not in ("nsubj", "nsubjpass") or verb.dep_ != "relcl" or not (m.start <= verb.head.i < m.end):
+        if (
+            nxt.dep_ not in ("nsubj", "nsubjpass")
+            or verb.dep_ != "relcl"
+            or not (m.start <= verb.head.i < m.end)
+        ):
             return None
         lemma = verb.lemma_.lower()
         if lemma == "be":
@@ -604,7 +610,9 @@ def type_and_describe(ctx: Context) -> None:
                 and doc[m.end].text == ","
                 and doc[m.start - 2].lower_ in ORG_NOUNS
                 and doc[m.start - 2].lower_ not in PERSON_NOUNS
-                and not any(ctx.tok_mention.get(j) is not None for j in range(max(0, m.start - 4), m.start - 1))
+                and not any(
+                    ctx.tok_mention.get(j) is not None for j in range(max(0, m.start - 4), m.start - 1)
+                )
             ):
                 org_cue += 1  # "her cooperative, Good Crust,": even when the parse missed the apposition
             if m.label != "group" and not _attributive(ctx, m):
@@ -652,7 +660,8 @@ def type_and_describe(ctx: Context) -> None:
         if gender and len(name_toks) > 1:
             person_cue += 1
         if len(name_toks) > 1 and any(
-            name_toks[-len(lab) :] == lab for lab in (norm_name(x).split() for x in ctx.turns.values() if len(x) > 1)
+            name_toks[-len(lab) :] == lab
+            for lab in (norm_name(x).split() for x in ctx.turns.values() if len(x) > 1)
         ):
             person_cue += 2  # "Ferreira: Because nobody …": a speaker in an interview transcript
         if person_cue > org_cue and person_cue >= 1 and last not in ORG_SUFFIXES:
@@ -688,8 +697,10 @@ def type_and_describe(ctx: Context) -> None:
             and gender is None
             and not roles
             and not any(ctx.mentions[i].title for i in actor.mentions)
-            and all(ctx.mentions[i].in_quote and ctx.quotes[ctx.tok_quote[ctx.mentions[i].start]].label is None
-                    for i in actor.mentions)
+            and all(
+                ctx.mentions[i].in_quote and ctx.quotes[ctx.tok_quote[ctx.mentions[i].start]].label is None
+                for i in actor.mentions
+            )
         ):
             kind = ""  # "“Congratulations to Leeds United”": a name only a speaker says, with no cue at all
         if kind and len(name_toks) == 1 and _quote_opener_only(ctx, actor):
@@ -698,7 +709,9 @@ def type_and_describe(ctx: Context) -> None:
             # one word the tagger called a person, with no title, role, age, gender or other name:
             # "at the port of Rotterdam", "Ferry, tanker and dry bulk operations"
             common = all(doc[ctx.mentions[i].start].pos_ != "PROPN" for i in actor.mentions)
-            if common or not any(ctx.mentions[i].subject and not ctx.mentions[i].in_quote for i in actor.mentions):
+            if common or not any(
+                ctx.mentions[i].subject and not ctx.mentions[i].in_quote for i in actor.mentions
+            ):
                 dateline = norm_name(ctx.prep.dateline or "")
                 kind = "place" if place_cue or norm_name(actor.name) in dateline.split() else ""
         if kind in ("organization", "person") and _is_product(ctx, actor):

@@ -99,7 +99,10 @@ def clean_quote_text(inner: str) -> str:
 
 # -- British house style: single quote marks --------------------------------------------------
 
-_SAYISH = r"(?:said|says|added|adds|told|tells|asked|asks|explained|warned|insisted|argued|claimed|wrote|continued|replied|admitted|agreed)"
+_SAYISH = (
+    r"(?:said|says|added|adds|told|tells|asked|asks|explained|warned|insisted|argued|claimed|wrote"
+    r"|continued|replied|admitted|agreed)"
+)
 # evidence that a kind of mark is the article's quote mark: it opens a paragraph or follows
 # "said:", or it closes a clause right before an attribution ("…,’ she said")
 _EVIDENCE = {

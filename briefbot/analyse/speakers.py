@@ -37,7 +37,9 @@ def subject_of(ctx: Context, verb: Any) -> Any | None:
         subjs = [c for c in v.children if c.dep_ in ("nsubj", "nsubjpass") and ctx.tok_quote[c.i] < 0]
         subj = subjs[0] if subjs else None
         if len(subjs) > 1:  # a mis-split noun phrase: "JMAC chair Professor Henrike Aalto told"
-            named = [c for c in subjs if ctx.actor_of_token(c.i) >= 0 and ctx.actors[ctx.actor_of_token(c.i)].kind]
+            named = [
+                c for c in subjs if ctx.actor_of_token(c.i) >= 0 and ctx.actors[ctx.actor_of_token(c.i)].kind
+            ]
             if named:
                 subj = named[-1]
         if subj is not None:
@@ -102,12 +104,7 @@ def noun_phrase(ctx: Context, head: Any) -> tuple[int, int]:
             sub = list(c.subtree)
             if len(sub) <= 8:
                 hi = max(hi, sub[-1].i + 1)
-        elif (
-            c.dep_ == "amod"
-            and c.pos_ == "ADJ"
-            and c.i == hi
-            and any(x.dep_ == "prep" for x in c.children)
-        ):
+        elif c.dep_ == "amod" and c.pos_ == "ADJ" and c.i == hi and any(x.dep_ == "prep" for x in c.children):
             end = max(t.i for t in c.subtree) + 1
             stop = next((t.i for t in ctx.doc[c.i : end] if t.is_punct), end)
             hi = max(hi, stop)  # "a person close to the company, who …"

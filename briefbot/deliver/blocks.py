@@ -64,6 +64,7 @@ class Message:
 
 # -- text --------------------------------------------------------------------------------
 
+
 def mrkdwn_escape(text: str) -> str:
     """Escape the three characters Slack treats as control sequences.
 
@@ -163,10 +164,14 @@ def _split_mrkdwn(text: str, limit: int) -> list[str]:
 
 # -- blocks ------------------------------------------------------------------------------
 
+
 def header(text: str) -> Block:
     """A header block: plain text on one line, at most 150 characters (ellipsis if cut)."""
     flat = " ".join(text.split()) or "(untitled)"
-    return {"type": "header", "text": {"type": "plain_text", "text": _truncate(flat, HEADER_MAX), "emoji": True}}
+    return {
+        "type": "header",
+        "text": {"type": "plain_text", "text": _truncate(flat, HEADER_MAX), "emoji": True},
+    }
 
 
 def section(mrkdwn: str, limit: int = SECTION_MAX) -> list[Block]:
@@ -175,7 +180,10 @@ def section(mrkdwn: str, limit: int = SECTION_MAX) -> list[Block]:
     Returns a list so a long text is split instead of refused; empty text gives no block
     (Slack rejects an empty section).
     """
-    return [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}} for chunk in _split_mrkdwn(mrkdwn, limit)]
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": chunk}}
+        for chunk in _split_mrkdwn(mrkdwn, limit)
+    ]
 
 
 def context(elements: Sequence[str | Block]) -> Block:
@@ -210,6 +218,7 @@ def divider() -> Block:
 
 # -- packing -----------------------------------------------------------------------------
 
+
 def block_text_length(block: Any) -> int:
     """Characters of text in a block: every string value except `type` and ids.
 
@@ -219,7 +228,9 @@ def block_text_length(block: Any) -> int:
     if isinstance(block, str):
         return len(block)
     if isinstance(block, dict):
-        return sum(block_text_length(v) for k, v in block.items() if k not in ("type", "block_id", "action_id"))
+        return sum(
+            block_text_length(v) for k, v in block.items() if k not in ("type", "block_id", "action_id")
+        )
     if isinstance(block, (list, tuple)):
         return sum(block_text_length(v) for v in block)
     return 0

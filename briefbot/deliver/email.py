@@ -73,7 +73,9 @@ def _address(value: str) -> str:
         raise ValueError(f"not an email address: {clean_header(value, 80)!r}")
     # Own parsing: email.utils.parseaddr is lenient and turns "a@x.org Bcc: b@y" into an address.
     m = _NAMED_RE.match(value)
-    name, addr = (m.group("name").strip().strip('"').strip(), m.group("addr").strip()) if m else ("", value.strip())
+    name, addr = (
+        (m.group("name").strip().strip('"').strip(), m.group("addr").strip()) if m else ("", value.strip())
+    )
     if not _ADDR_RE.match(addr):
         raise ValueError(f"not an email address: {value!r}")
     return email.utils.formataddr((name, addr)) if name else addr
@@ -194,8 +196,13 @@ class EmailSender:
     @classmethod
     def from_config(cls, cfg: EmailConfig) -> EmailSender:
         return cls(
-            cfg.smtp_host, cfg.smtp_port, starttls=cfg.starttls, ssl=cfg.ssl,
-            username=cfg.username, password=cfg.password, sender=cfg.sender,
+            cfg.smtp_host,
+            cfg.smtp_port,
+            starttls=cfg.starttls,
+            ssl=cfg.ssl,
+            username=cfg.username,
+            password=cfg.password,
+            sender=cfg.sender,
             timeout=cfg.timeout.total_seconds(),
         )
 
@@ -203,8 +210,14 @@ class EmailSender:
         return f"EmailSender(host={self.host!r}, port={self.port}, starttls={self.starttls}, ssl={self.ssl})"
 
     def build(
-        self, subject: str, text: str, html: str | None, to: list[str], message_id: str,
-        list_unsubscribe: str | None = None, date: datetime | None = None,
+        self,
+        subject: str,
+        text: str,
+        html: str | None,
+        to: list[str],
+        message_id: str,
+        list_unsubscribe: str | None = None,
+        date: datetime | None = None,
     ) -> EmailMessage:
         """``build_message`` with this sender's From address."""
         return build_message(subject, text, html, to, self.sender, message_id, list_unsubscribe, date)
@@ -212,8 +225,13 @@ class EmailSender:
     def send(self, msg: EmailMessage) -> EmailResult:
         """Deliver `msg` to its To/Cc/Bcc recipients; Bcc is not transmitted in the headers."""
         envelope_from = email.utils.parseaddr(self.sender)[1] or self.sender
-        recipients = [a for _, a in email.utils.getaddresses(
-            [str(v) for h in ("To", "Cc", "Bcc") for v in msg.get_all(h, [])]) if a]
+        recipients = [
+            a
+            for _, a in email.utils.getaddresses(
+                [str(v) for h in ("To", "Cc", "Bcc") for v in msg.get_all(h, [])]
+            )
+            if a
+        ]
         if not recipients:
             raise DeliveryError("the email has no recipients", retryable=False, code="no_recipients")
         message_id = str(msg.get("Message-ID", ""))
@@ -222,7 +240,8 @@ class EmailSender:
             raise DeliveryError(
                 f"refusing to send the SMTP password to {self.host} without TLS",
                 hint="set email.starttls: true (port 587) or email.ssl: true (port 465)",
-                retryable=False, code="insecure_auth",
+                retryable=False,
+                code="insecure_auth",
             )
         try:
             with self._connect() as smtp:
@@ -235,7 +254,9 @@ class EmailSender:
         except Exception as e:  # noqa: BLE001 - every failure is classified below
             raise self._error(e) from None
         bad = {k: f"{code} {_text(reply)}" for k, (code, reply) in refused.items()}
-        return EmailResult(message_id=message_id, accepted=[r for r in recipients if r not in bad], refused=bad)
+        return EmailResult(
+            message_id=message_id, accepted=[r for r in recipients if r not in bad], refused=bad
+        )
 
     def _context(self) -> ssl_module.SSLContext:
         return self._ssl_context or ssl_module.create_default_context()
@@ -259,14 +280,17 @@ class EmailSender:
             return DeliveryError(
                 self._scrub(f"SMTP login to {server} failed: {e.smtp_code} {_text(e.smtp_error)}"),
                 hint="check email.username and email.password in config.yaml",
-                retryable=False, code=str(e.smtp_code), status=e.smtp_code,
+                retryable=False,
+                code=str(e.smtp_code),
+                status=e.smtp_code,
             )
         if isinstance(e, smtplib.SMTPNotSupportedError):
             return DeliveryError(
                 self._scrub(f"{server} does not support what was asked: {e}"),
                 hint="check email.starttls / email.ssl and the port (587 for STARTTLS, 465 for SSL), "
-                     "and that the server offers AUTH",
-                retryable=False, code="not_supported",
+                "and that the server offers AUTH",
+                retryable=False,
+                code="not_supported",
             )
         if isinstance(e, smtplib.SMTPRecipientsRefused):
             codes = {a: c for a, (c, _) in e.recipients.items()}
@@ -275,7 +299,8 @@ class EmailSender:
             return DeliveryError(
                 self._scrub(f"{server} refused every recipient: {detail}"),
                 hint=None if retryable else "check the email: destinations in config.yaml",
-                retryable=retryable, code=str(max(codes.values(), default=0)),
+                retryable=retryable,
+                code=str(max(codes.values(), default=0)),
                 status=max(codes.values(), default=None),
             )
         if isinstance(e, smtplib.SMTPResponseException):
@@ -284,26 +309,32 @@ class EmailSender:
             what = "sender" if isinstance(e, smtplib.SMTPSenderRefused) else "message"
             return DeliveryError(
                 self._scrub(f"{server} refused the {what}: {code} {_text(e.smtp_error)}"),
-                hint="a temporary refusal; the message will be retried" if retryable
+                hint="a temporary refusal; the message will be retried"
+                if retryable
                 else "the server refused it permanently: check email.sender and the recipients",
-                retryable=retryable, code=str(code), status=code,
+                retryable=retryable,
+                code=str(code),
+                status=code,
             )
         if isinstance(e, ssl_module.SSLCertVerificationError):
             return DeliveryError(
                 self._scrub(f"TLS certificate of {server} not trusted: {e.verify_message}"),
                 hint="check email.smtp_host (it must match the certificate's name)",
-                retryable=False, code="tls_verify",
+                retryable=False,
+                code="tls_verify",
             )
         if isinstance(e, (smtplib.SMTPException, OSError, EOFError)):
             kind = "timed out" if isinstance(e, (socket.timeout, TimeoutError)) else "connection failed"
             return DeliveryError(
                 self._scrub(f"SMTP {kind} to {server}: {type(e).__name__}: {e}"),
                 hint="check email.smtp_host, email.smtp_port and the network; the message will be retried",
-                retryable=True, code="connection_error",
+                retryable=True,
+                code="connection_error",
             )
         return DeliveryError(
             self._scrub(f"sending mail via {server} failed: {type(e).__name__}: {e}"),
-            retryable=False, code="error",
+            retryable=False,
+            code="error",
         )
 
 

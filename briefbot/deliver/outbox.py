@@ -40,7 +40,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from ..config import Config
 from ..errors import DeliveryError
@@ -129,7 +129,13 @@ class Outbox:
     # -- enqueue -------------------------------------------------------------------------
 
     def enqueue(
-        self, key: str, channel: str, destination: str, payload: Any, *, now: datetime | None = None,
+        self,
+        key: str,
+        channel: str,
+        destination: str,
+        payload: Any,
+        *,
+        now: datetime | None = None,
         not_before: datetime | None = None,
     ) -> tuple[int, bool]:
         """Store a message to send; returns (row id, created). The same key again returns
@@ -139,8 +145,9 @@ class Outbox:
             raise ValueError(f"unknown channel {channel!r}: one of {', '.join(CHANNELS)}")
         if not key or len(key) > KEY_MAX:
             raise ValueError(f"an outbox key must have 1 to {KEY_MAX} characters")
-        return self.store.outbox_enqueue(key, channel, destination, payload, now=now or self.clock(),
-                                         not_before=not_before)
+        return self.store.outbox_enqueue(
+            key, channel, destination, payload, now=now or self.clock(), not_before=not_before
+        )
 
     # -- reading -------------------------------------------------------------------------
 
@@ -163,7 +170,9 @@ class Outbox:
         """
         n = self.store.outbox_recover(now or self.clock(), stale_after)
         if n:
-            log.warning("outbox: %d message(s) were being sent when briefbot stopped; they will be sent again", n)
+            log.warning(
+                "outbox: %d message(s) were being sent when briefbot stopped; they will be sent again", n
+            )
         return n
 
     # -- sending -------------------------------------------------------------------------
@@ -249,15 +258,30 @@ class Outbox:
             retry_after = e.retry_after if isinstance(e, DeliveryError) else None
             when = now + backoff(row.attempts, retry_after)
             # Only if still our claim: a recover() + another flusher may own the row now.
-            self.store.outbox_release(row.id, row.attempts, status="pending", error=error, posted=posted, now=now,
-                                      next_attempt_at=when)
+            self.store.outbox_release(
+                row.id,
+                row.attempts,
+                status="pending",
+                error=error,
+                posted=posted,
+                now=now,
+                next_attempt_at=when,
+            )
             report.retrying.append(row.key)
             if isinstance(e, DeliveryError):
                 report.tripped.add(row.channel)
-            log.warning("outbox: %s failed (attempt %d of %d), retrying at %s: %s",
-                        row.key, row.attempts, max_attempts, when.isoformat(timespec="seconds"), error)
+            log.warning(
+                "outbox: %s failed (attempt %d of %d), retrying at %s: %s",
+                row.key,
+                row.attempts,
+                max_attempts,
+                when.isoformat(timespec="seconds"),
+                error,
+            )
         else:
-            self.store.outbox_release(row.id, row.attempts, status="failed", error=error, posted=posted, now=now)
+            self.store.outbox_release(
+                row.id, row.attempts, status="failed", error=error, posted=posted, now=now
+            )
             report.failed.append(row.key)
             why = f"gave up after {row.attempts} attempts" if retryable else "cannot be delivered"
             log.error("outbox: %s %s: %s", row.key, why, error)
@@ -285,13 +309,19 @@ class SlackChannel:
 
     def deliver(self, destination: str, payload: Any, posted: list[str]) -> list[str]:
         try:
-            messages = [Message(text=str(m["text"]), blocks=builtins.list(m.get("blocks") or [])) for m in payload]
+            messages = [
+                Message(text=str(m["text"]), blocks=builtins.list(m.get("blocks") or [])) for m in payload
+            ]
         except (KeyError, TypeError, AttributeError) as e:
-            raise DeliveryError(f"the stored Slack message is malformed ({type(e).__name__}: {e})",
-                                hint="this is a briefbot bug, please report it",
-                                retryable=False, code="invalid_payload", posted=posted) from None
+            raise DeliveryError(
+                f"the stored Slack message is malformed ({type(e).__name__}: {e})",
+                hint="this is a briefbot bug, please report it",
+                retryable=False,
+                code="invalid_payload",
+                posted=posted,
+            ) from None
         done = builtins.list(posted)
-        rest = messages[len(done):]
+        rest = messages[len(done) :]
         if not rest:
             return done
         if self.sender.mode == "webhook":
@@ -323,18 +353,28 @@ class EmailChannel:
         try:
             to: Sequence[str] = payload.get("to") or [a.strip() for a in destination.split(",") if a.strip()]
             msg = self.sender.build(
-                payload["subject"], payload["text"], payload.get("html"), builtins.list(to),
-                payload["message_id"], payload.get("list_unsubscribe"),
+                payload["subject"],
+                payload["text"],
+                payload.get("html"),
+                builtins.list(to),
+                payload["message_id"],
+                payload.get("list_unsubscribe"),
             )
         except (KeyError, TypeError, AttributeError, ValueError) as e:
-            raise DeliveryError(f"the stored email is invalid ({type(e).__name__}: {e})",
-                                hint="check the email: destinations in config.yaml",
-                                retryable=False, code="invalid_payload") from None
+            raise DeliveryError(
+                f"the stored email is invalid ({type(e).__name__}: {e})",
+                hint="check the email: destinations in config.yaml",
+                retryable=False,
+                code="invalid_payload",
+            ) from None
         result = self.sender.send(msg)
         if result.refused:
             # The others have it: sending again would duplicate it for them.
-            log.warning("outbox: %s refused some recipients: %s", result.message_id,
-                        "; ".join(f"{a}: {r}" for a, r in result.refused.items())[:500])
+            log.warning(
+                "outbox: %s refused some recipients: %s",
+                result.message_id,
+                "; ".join(f"{a}: {r}" for a, r in result.refused.items())[:500],
+            )
         return builtins.list(posted)
 
 

@@ -46,12 +46,25 @@ log = logging.getLogger(__name__)
 
 # Errors after which the same request can succeed later.
 _RETRYABLE = {
-    "ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable",
-    "request_timeout", "timeout",
+    "ratelimited",
+    "rate_limited",
+    "internal_error",
+    "fatal_error",
+    "service_unavailable",
+    "request_timeout",
+    "timeout",
 }
 _AUTH = {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive", "no_permission"}
-_BUG = {"msg_blocks_too_long", "invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text",
-        "too_many_attachments", "invalid_arguments", "invalid_payload"}
+_BUG = {
+    "msg_blocks_too_long",
+    "invalid_blocks",
+    "invalid_blocks_format",
+    "msg_too_long",
+    "no_text",
+    "too_many_attachments",
+    "invalid_arguments",
+    "invalid_payload",
+}
 
 
 @dataclass
@@ -143,7 +156,9 @@ class SlackSender:
         t = max(1, math.ceil(timeout))
         if self._token:
             self._client: WebClient | None = WebClient(
-                token=self._token, base_url=self.base_url, timeout=t,
+                token=self._token,
+                base_url=self.base_url,
+                timeout=t,
                 retry_handlers=self._retry_handlers(max_retries, backoff, max_retry_wait),
             )
             self._webhook: WebhookClient | None = None
@@ -155,14 +170,21 @@ class SlackSender:
             wh_log = logging.getLogger(f"{__name__}.webhook")
             wh_log.setLevel(max(wh_log.level, logging.INFO))
             self._webhook = WebhookClient(
-                url=self._webhook_url, timeout=t, logger=wh_log,
+                url=self._webhook_url,
+                timeout=t,
+                logger=wh_log,
                 retry_handlers=self._retry_handlers(max_retries, backoff, max_retry_wait),
             )
 
     @classmethod
     def from_config(cls, cfg: SlackConfig, *, timeout: float = 30, max_retries: int = 3) -> SlackSender:
-        return cls(cfg.token, base_url=cfg.base_url, webhook_url=cfg.webhook_url,
-                   timeout=timeout, max_retries=max_retries)
+        return cls(
+            cfg.token,
+            base_url=cfg.base_url,
+            webhook_url=cfg.webhook_url,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
 
     @staticmethod
     def _retry_handlers(max_retries: int, backoff: float, max_wait: float) -> list[RetryHandler]:
@@ -207,8 +229,11 @@ class SlackSender:
         target = channel
         for i, msg in enumerate(messages):
             kwargs: dict[str, Any] = {
-                "channel": target, "text": msg.text, "blocks": msg.blocks,
-                "unfurl_links": unfurl, "unfurl_media": unfurl,
+                "channel": target,
+                "text": msg.text,
+                "blocks": msg.blocks,
+                "unfurl_links": unfurl,
+                "unfurl_media": unfurl,
             }
             if parent:
                 kwargs["thread_ts"] = parent
@@ -233,15 +258,24 @@ class SlackSender:
         count = 0
         for i, msg in enumerate(messages):
             try:
-                resp = self._webhook.send(text=msg.text, blocks=msg.blocks, unfurl_links=unfurl, unfurl_media=unfurl)
+                resp = self._webhook.send(
+                    text=msg.text, blocks=msg.blocks, unfurl_links=unfurl, unfurl_media=unfurl
+                )
             except (SlackClientError, OSError) as e:
                 raise self._network_error(e, "webhook", [], i, len(messages), done=count) from None
             if resp.status_code != 200:
                 words = (resp.body or "").split()
                 code = words[0][:64] if words else f"http_{resp.status_code}"
                 raise self._failure(
-                    code, resp.status_code, "the webhook's channel", [], i, len(messages),
-                    retry_after=_retry_after(resp.headers), done=count, webhook=True,
+                    code,
+                    resp.status_code,
+                    "the webhook's channel",
+                    [],
+                    i,
+                    len(messages),
+                    retry_after=_retry_after(resp.headers),
+                    done=count,
+                    webhook=True,
                 )
             count += 1
         return SlackResult(channel="webhook", count=count)
@@ -254,7 +288,9 @@ class SlackSender:
                 text = text.replace(secret, "***")
         return text
 
-    def _api_error(self, e: SlackApiError, channel: str, posted: list[str], index: int, total: int) -> DeliveryError:
+    def _api_error(
+        self, e: SlackApiError, channel: str, posted: list[str], index: int, total: int
+    ) -> DeliveryError:
         resp = e.response
         data: Any = getattr(resp, "data", None)
         code = data.get("error") if isinstance(data, dict) else None
@@ -283,42 +319,75 @@ class SlackSender:
         hint = self._hint(code, channel, webhook)
         return DeliveryError(
             self._scrub(_where(channel, index, total, len(posted) if done is None else done) + f": {code}"),
-            hint, retryable=retryable, code=code, status=status, retry_after=retry_after,
-            posted=posted, channel=channel,
+            hint,
+            retryable=retryable,
+            code=code,
+            status=status,
+            retry_after=retry_after,
+            posted=posted,
+            channel=channel,
         )
 
     def _network_error(
-        self, e: Exception, channel: str, posted: list[str], index: int, total: int, *, done: int | None = None,
+        self,
+        e: Exception,
+        channel: str,
+        posted: list[str],
+        index: int,
+        total: int,
+        *,
+        done: int | None = None,
     ) -> DeliveryError:
         detail = self._scrub(f"{type(e).__name__}: {e}")[:300]
         where = "the webhook" if self._client is None else self.base_url
         return DeliveryError(
-            _where(channel, index, total, len(posted) if done is None else done) + f": cannot reach Slack ({detail})",
+            _where(channel, index, total, len(posted) if done is None else done)
+            + f": cannot reach Slack ({detail})",
             hint=f"check the network and {where}; the message will be retried",
-            retryable=True, code="connection_error", posted=posted, channel=channel,
+            retryable=True,
+            code="connection_error",
+            posted=posted,
+            channel=channel,
         )
 
     def _hint(self, code: str, channel: str, webhook: bool) -> str | None:
         bot = f"@{self.bot_name}"
         if code in _AUTH:
-            return "check slack.token in config.yaml: a bot token (xoxb-…) of an app installed in this workspace"
+            return (
+                "check slack.token in config.yaml: a bot token (xoxb-…) of an app installed in this workspace"
+            )
         if code == "not_in_channel":
             return f"invite the bot to {channel}: /invite {bot}"
         if code == "channel_not_found":
             if webhook:
-                return "the webhook's channel is gone: create a new incoming webhook and set slack.webhook_url"
-            return (f"check the channel name or ID {channel!r} in config.yaml; "
-                    f"for a private channel invite the bot first: /invite {bot}")
+                return (
+                    "the webhook's channel is gone: create a new incoming webhook and set slack.webhook_url"
+                )
+            return (
+                f"check the channel name or ID {channel!r} in config.yaml; "
+                f"for a private channel invite the bot first: /invite {bot}"
+            )
         if code in ("is_archived", "channel_is_archived"):
             return f"{channel} is archived: unarchive it or send to another channel"
         if code == "missing_scope":
             return "give the Slack app the chat:write scope and reinstall it to the workspace"
-        if code in ("no_service", "no_active_hooks", "invalid_token", "action_prohibited", "posting_to_general_channel_denied"):
-            return "the incoming webhook was revoked or may not post there: create a new one and set slack.webhook_url"
+        if code in (
+            "no_service",
+            "no_active_hooks",
+            "invalid_token",
+            "action_prohibited",
+            "posting_to_general_channel_denied",
+        ):
+            return (
+                "the incoming webhook was revoked or may not post there: "
+                "create a new one and set slack.webhook_url"
+            )
         if code == "restricted_action":
             return f"the workspace's settings do not allow the bot to post in {channel}"
         if code in _BUG:
-            return "Slack refused the message's layout; this is a briefbot bug, please report it with the digest"
+            return (
+                "Slack refused the message's layout; this is a briefbot bug, please report it with the digest"
+            )
         if code in _RETRYABLE or code.startswith("http_5"):
             return "Slack is busy or failing; the message will be retried"
         return None

@@ -23,7 +23,7 @@ from ..errors import BriefbotError, FeedError, FetchError
 from ..store import ArticleIn, SourceState, Store, utcnow
 from .extract import extract_article, html_to_text
 from .feeds import Entry, parse_feed
-from .fetch import Fetcher, fetcher_from_config
+from .fetch import Fetcher
 from .identity import article_key, content_hash
 from .loader import load_text
 from .local import read_local
@@ -136,12 +136,12 @@ class Poller:
         cfg: Config,
         store: Store,
         *,
-        fetcher: Fetcher | None = None,
+        fetcher: Fetcher,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.cfg = cfg
         self.store = store
-        self.fetcher = fetcher or fetcher_from_config(cfg.network)
+        self.fetcher = fetcher  # built once by the App (briefbot.app), shared with `analyze URL`
         self.clock = clock
 
     def close(self) -> None:

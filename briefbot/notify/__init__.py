@@ -10,7 +10,16 @@ from .alerts import queue_alerts, quiet_until
 from .digests import FIRST_DIGEST_WINDOW, DigestResult, digest_config, run_digest
 from .outgoing import Outgoing, message_id
 from .stories import Brief, article_doc, build_brief, first_match, group, stories_between, story_matches
-from .watches import WatchHit, WatchHitView, all_watches, hit_view, check_removable, from_config, new_watch, test_query
+from .watches import (
+    WatchHit,
+    WatchHitView,
+    all_watches,
+    check_removable,
+    from_config,
+    hit_view,
+    new_watch,
+    test_query,
+)
 
 __all__ = [
     "FIRST_DIGEST_WINDOW",

@@ -75,11 +75,17 @@ def queue_alerts(
         extra = items[allowed:]
         if extra:
             # over the cap: one summary for the rest, and each story counts as alerted
-            summary = digest_context(f"{w.name}: {len(extra)} more matching stories this hour",
-                                     [x[0].to_dict() for x in extra], since=now - timedelta(hours=1), until=now,
-                                     timezone=w.timezone)
+            summary = digest_context(
+                f"{w.name}: {len(extra)} more matching stories this hour",
+                [x[0].to_dict() for x in extra],
+                since=now - timedelta(hours=1),
+                until=now,
+                timezone=w.timezone,
+            )
             first = min(x[0].id or 0 for x in extra)
-            keys += outgoing.queue("digest", summary, w.to, f"alert-summary:{w.name}:{first}", not_before=hold)
+            keys += outgoing.queue(
+                "digest", summary, w.to, f"alert-summary:{w.name}:{first}", not_before=hold
+            )
             for story, art, _ in extra:
                 assert story.id is not None
                 store.claim_alert(w.name, story.id, art.id, now)

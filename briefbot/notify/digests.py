@@ -35,7 +35,9 @@ def digest_config(cfg: Config, name: str) -> DigestConfig:
         if d.name == name:
             return d
     known = ", ".join(d.name for d in cfg.digests) or "none configured"
-    raise BriefbotError(f"no digest named {name!r} ({known})", hint="digests are listed under `digests:` in the config")
+    raise BriefbotError(
+        f"no digest named {name!r} ({known})", hint="digests are listed under `digests:` in the config"
+    )
 
 
 def run_digest(

@@ -53,19 +53,32 @@ class Outgoing:
                 continue
             if dest.kind == "slack":
                 messages = render_slack(kind, ctx, self.templates_dir)
-                self.outbox.enqueue(dkey, "slack", dest.target, [m.payload() for m in messages],
-                                    not_before=not_before)
+                self.outbox.enqueue(
+                    dkey, "slack", dest.target, [m.payload() for m in messages], not_before=not_before
+                )
             else:
                 email = render_email(kind, ctx, self.templates_dir)
                 addrs = dest.addresses
-                self.outbox.enqueue(dkey, "email", ",".join(addrs), {
-                    "subject": email.subject, "text": email.text, "html": email.html, "to": addrs,
-                    "message_id": message_id(dkey), "list_unsubscribe": self.list_unsubscribe,
-                }, not_before=not_before)
+                self.outbox.enqueue(
+                    dkey,
+                    "email",
+                    ",".join(addrs),
+                    {
+                        "subject": email.subject,
+                        "text": email.text,
+                        "html": email.html,
+                        "to": addrs,
+                        "message_id": message_id(dkey),
+                        "list_unsubscribe": self.list_unsubscribe,
+                    },
+                    not_before=not_before,
+                )
             keys.append(dkey)
         return keys
 
-    def preview(self, kind: str, ctx: Mapping[str, Any], destinations: Sequence[Destination], out: IO[str]) -> None:
+    def preview(
+        self, kind: str, ctx: Mapping[str, Any], destinations: Sequence[Destination], out: IO[str]
+    ) -> None:
         """What would be sent, per medium, without queueing or recording anything (a dry run)."""
         for dest in destinations or [Destination("stdout")]:
             out.write(f"===== {dest} =====\n")

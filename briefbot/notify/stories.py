@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,7 +28,7 @@ def article_doc(a: StoryArticle) -> MatchDoc:
     )
 
 
-def group(articles: list[StoryArticle]) -> list[Story]:
+def group(articles: Sequence[StoryArticle]) -> list[Story]:
     """Articles into their stories (an article with no story yet stands alone), newest first."""
     groups: dict[tuple[str, int], list[StoryArticle]] = {}
     for a in articles:
@@ -67,8 +68,12 @@ class Brief:
 
     def to_dict(self) -> dict[str, Any]:
         """The brief's JSON shape (README), also the context the brief templates render."""
-        return {"query": self.query, "since": _iso(self.since), "until": _iso(self.until),
-                "stories": [s.to_dict() for s in self.stories]}
+        return {
+            "query": self.query,
+            "since": _iso(self.since),
+            "until": _iso(self.until),
+            "stories": [s.to_dict() for s in self.stories],
+        }
 
 
 def build_brief(store: Store, query: str | None, since: datetime, until: datetime) -> Brief:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from ..config import Config, WatchConfig
 from ..errors import BriefbotError
 from ..match import Match, compile_query
-from ..model import Destination, Story, Watch
+from ..model import Destination, Story, Watch, WatchMode
 from ..store import Store
 from .stories import first_match
 
@@ -17,7 +17,9 @@ _NAME = re.compile(r"^[\w.-]{1,64}$")
 
 
 def from_config(w: WatchConfig) -> Watch:
-    return Watch(w.name, w.query, tuple(w.to), w.mode, "config", None, w.quiet_hours, w.timezone, w.max_per_hour)
+    return Watch(
+        w.name, w.query, tuple(w.to), w.mode, "config", None, w.quiet_hours, w.timezone, w.max_per_hour
+    )
 
 
 def all_watches(cfg: Config, store: Store) -> list[Watch]:
@@ -29,32 +31,45 @@ def all_watches(cfg: Config, store: Store) -> list[Watch]:
 
 
 def new_watch(
-    cfg: Config, name: str, query: str, to: Sequence[str | Destination] = (), *, digest_only: bool = False,
+    cfg: Config,
+    name: str,
+    query: str,
+    to: Sequence[str | Destination] = (),
+    *,
+    digest_only: bool = False,
     created_by: str | None = None,
 ) -> Watch:
     """Validate a watch to add at run time; the query is parsed first so a typo is refused with its column."""
     if not _NAME.match(name):
-        raise BriefbotError(f"watch name {name!r} is not valid", hint="use letters, digits, '.', '-' or '_' (64 at most)")
+        raise BriefbotError(
+            f"watch name {name!r} is not valid", hint="use letters, digits, '.', '-' or '_' (64 at most)"
+        )
     if any(w.name == name for w in cfg.watches):
-        raise BriefbotError(f"watch {name!r} is defined in the config file", hint="edit config.yaml to change it")
+        raise BriefbotError(
+            f"watch {name!r} is defined in the config file", hint="edit config.yaml to change it"
+        )
     compile_query(query)
     try:
         dests = tuple(Destination.parse(d) for d in to)
     except ValueError as e:
         raise BriefbotError(str(e)) from None
     if any(d.kind == "stdout" for d in dests):
-        raise BriefbotError("a watch cannot alert to stdout", hint="use slack:#channel or email:name@example.com")
+        raise BriefbotError(
+            "a watch cannot alert to stdout", hint="use slack:#channel or email:name@example.com"
+        )
     if any(d.kind == "slack" for d in dests) and cfg.slack is None:
         raise BriefbotError("alerts to Slack need a `slack:` section in the config")
     if any(d.kind == "email" for d in dests) and cfg.email is None:
         raise BriefbotError("alerts by email need an `email:` section in the config")
-    mode = "digest" if digest_only or not dests else "immediate"
+    mode: WatchMode = "digest" if digest_only or not dests else "immediate"
     return Watch(name, query, dests, mode, "runtime", created_by)
 
 
 def check_removable(cfg: Config, name: str) -> None:
     if any(w.name == name for w in cfg.watches):
-        raise BriefbotError(f"watch {name!r} is defined in the config file", hint="edit config.yaml to remove it")
+        raise BriefbotError(
+            f"watch {name!r} is defined in the config file", hint="edit config.yaml to remove it"
+        )
 
 
 @dataclass

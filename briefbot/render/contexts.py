@@ -1,7 +1,7 @@
 """The contexts templates see: TypedDicts documenting their shape, and the builders.
 
 ``digest_context``, ``alert_context`` and ``brief_context`` turn stories (the brief JSON of
-``briefbot.brief``) into what the templates of each kind rely on. ``alert_context`` also
+``briefbot.model.Story.to_dict``) into what the templates of each kind rely on. ``alert_context`` also
 decides what an alert highlights: the spans the matcher itself finds in each string shown
 (``CompiledQuery.spans``), stored in ``Why.highlights`` for ``why_spans`` to hand back.
 """
@@ -37,7 +37,7 @@ __all__ = [
     "why_from_match",
 ]
 
-# The shapes templates may rely on. Story and its parts are the brief JSON (briefbot.brief).
+# The shapes templates may rely on. Story and its parts are the brief JSON (``briefbot.model.Story.to_dict``).
 
 
 class ArticleRef(TypedDict):
@@ -71,7 +71,7 @@ class Position(TypedDict):
 
 
 class Story(TypedDict):
-    """One event, however many outlets carried it (``briefbot.brief.story_dict``)."""
+    """One event, however many outlets carried it (``briefbot.model.Story.to_dict``)."""
 
     title: str
     url: str | None
@@ -154,7 +154,7 @@ class AlertContext(TypedDict):
 
 
 class BriefContext(TypedDict):
-    """The brief JSON (``briefbot.brief.build_brief``); ``query`` None means everything."""
+    """The brief JSON (``briefbot.notify.Brief.to_dict``); ``query`` None means everything."""
 
     query: str | None
     since: str | None

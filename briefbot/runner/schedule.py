@@ -5,6 +5,7 @@ turns our schedule strings into triggers and answers the two questions the
 scheduler needs that APScheduler 3 does not: when did this digest last fall due,
 and is a missed run still worth sending.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,12 +18,13 @@ from apscheduler.triggers.cron import CronTrigger
 from ..errors import ConfigError
 
 _SIMPLE = re.compile(
-    r"^(?:(?P<days>daily|weekdays|weekends|[a-z]{3}(?:\s*[-,]\s*[a-z]{3})*)\s+)?(?P<hh>\d{1,2}):(?P<mm>\d{2})$", re.I
+    r"^(?:(?P<days>daily|weekdays|weekends|[a-z]{3}(?:\s*[-,]\s*[a-z]{3})*)\s+)?(?P<hh>\d{1,2}):(?P<mm>\d{2})$",
+    re.I,
 )
 _DAY_ALIASES = {"daily": "*", "weekdays": "mon-fri", "weekends": "sat,sun"}
 
 
-class DigestTrigger(CronTrigger):
+class DigestTrigger(CronTrigger):  # type: ignore[misc]  # APScheduler 3 ships no type information
     """A CronTrigger that fires once when clocks fall back.
 
     APScheduler 3 fires a 01:30 schedule twice on the night the hour repeats (fold 0
@@ -54,7 +56,9 @@ def trigger(schedule: str, timezone: str) -> CronTrigger:
         if m:
             days = (m.group("days") or "daily").lower().replace(" ", "")
             return DigestTrigger(
-                day_of_week=_DAY_ALIASES.get(days, days), hour=int(m.group("hh")), minute=int(m.group("mm")),
+                day_of_week=_DAY_ALIASES.get(days, days),
+                hour=int(m.group("hh")),
+                minute=int(m.group("mm")),
                 timezone=tz,
             )
         if len(text.split()) == 5:
@@ -66,10 +70,13 @@ def trigger(schedule: str, timezone: str) -> CronTrigger:
 
 def next_run(schedule: str, timezone: str, after: datetime) -> datetime | None:
     trig = trigger(schedule, timezone)
-    return trig.get_next_fire_time(None, after)
+    fire: datetime | None = trig.get_next_fire_time(None, after)
+    return fire
 
 
-def previous_run(schedule: str, timezone: str, now: datetime, horizon: timedelta = timedelta(days=35)) -> datetime | None:
+def previous_run(
+    schedule: str, timezone: str, now: datetime, horizon: timedelta = timedelta(days=35)
+) -> datetime | None:
     """The latest scheduled time at or before `now` (None if none within `horizon`)."""
     trig = trigger(schedule, timezone)
     t = trig.get_next_fire_time(None, now - horizon)

@@ -6,13 +6,13 @@ passed while the bot was down is sent once on start (within `scheduler.catch_up_
 one that never ran waits for its next time. SIGTERM/SIGINT let the job in progress
 finish (everything it did is already stored or queued), then stop.
 """
+
 from __future__ import annotations
 
 import logging
 import os
 import signal
 import threading
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -49,8 +49,13 @@ class Runner:
                 sent = report.sent
                 if report.poll.changed or (sent is not None and (sent.delivered or sent.failed)):
                     t = report.poll.totals()
-                    log.info("tick: %d new, %d updated; %d delivered, %d failed", t["new"], t["updated"],
-                             len(sent.delivered) if sent else 0, len(sent.failed) if sent else 0)
+                    log.info(
+                        "tick: %d new, %d updated; %d delivered, %d failed",
+                        t["new"],
+                        t["updated"],
+                        len(sent.delivered) if sent else 0,
+                        len(sent.failed) if sent else 0,
+                    )
             except Exception:  # noqa: BLE001 - one bad tick must not stop the bot
                 log.exception("tick failed; retrying at the next one")
                 return
@@ -68,9 +73,14 @@ class Runner:
         with self._lock:
             try:
                 result, sent = self.app.digest(name, scheduled_for=scheduled_for)
-                log.info("digest %s (%s): %d stories, %d queued, %d delivered", name,
-                         scheduled_for.isoformat(timespec="minutes"), result.stories, len(result.queued),
-                         len(sent.delivered) if sent else 0)
+                log.info(
+                    "digest %s (%s): %d stories, %d queued, %d delivered",
+                    name,
+                    scheduled_for.isoformat(timespec="minutes"),
+                    result.stories,
+                    len(result.queued),
+                    len(sent.delivered) if sent else 0,
+                )
             except Exception:  # noqa: BLE001
                 log.exception("digest %s failed", name)
 
@@ -82,11 +92,19 @@ class Runner:
         sent = []
         for d in self.cfg.digests:
             last = self.app.store.last_digest_run(d.name)
-            due = missed_run(d.schedule, d.timezone, now, last.window_end if last else None,
-                             self.cfg.scheduler.catch_up_grace)
+            due = missed_run(
+                d.schedule,
+                d.timezone,
+                now,
+                last.window_end if last else None,
+                self.cfg.scheduler.catch_up_grace,
+            )
             if due is not None:
-                log.info("digest %s was due at %s while briefbot was down: sending it now", d.name,
-                         due.isoformat(timespec="minutes"))
+                log.info(
+                    "digest %s was due at %s while briefbot was down: sending it now",
+                    d.name,
+                    due.isoformat(timespec="minutes"),
+                )
                 self.digest(d.name, scheduled_for=due)
                 sent.append(d.name)
         return sent
@@ -100,14 +118,27 @@ class Runner:
 
         sched = BlockingScheduler(
             timezone="UTC",
-            job_defaults={"coalesce": True, "max_instances": 1,
-                          "misfire_grace_time": int(self.cfg.scheduler.catch_up_grace.total_seconds())},
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": int(self.cfg.scheduler.catch_up_grace.total_seconds()),
+            },
         )
-        sched.add_job(self.tick, IntervalTrigger(seconds=self.cfg.scheduler.tick.total_seconds()),
-                      id="tick", name="poll, analyse, alert, deliver", next_run_time=self.clock())
+        sched.add_job(
+            self.tick,
+            IntervalTrigger(seconds=self.cfg.scheduler.tick.total_seconds()),
+            id="tick",
+            name="poll, analyse, alert, deliver",
+            next_run_time=self.clock(),
+        )
         for d in self.cfg.digests:
-            sched.add_job(self.digest, trigger(d.schedule, d.timezone), args=[d.name], id=f"digest:{d.name}",
-                          name=f"digest {d.name}")
+            sched.add_job(
+                self.digest,
+                trigger(d.schedule, d.timezone),
+                args=[d.name],
+                id=f"digest:{d.name}",
+                name=f"digest {d.name}",
+            )
         self.scheduler = sched
         return sched
 
@@ -119,7 +150,9 @@ class Runner:
         sched = self.build()
 
         def stop(signum: int, _frame: Any) -> None:
-            log.warning("%s received: finishing the job in progress, then stopping", signal.Signals(signum).name)
+            log.warning(
+                "%s received: finishing the job in progress, then stopping", signal.Signals(signum).name
+            )
             threading.Thread(target=sched.shutdown, kwargs={"wait": True}, daemon=True).start()
 
         signal.signal(signal.SIGTERM, stop)

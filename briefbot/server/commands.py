@@ -61,8 +61,9 @@ def parse_command(body: bytes, content_type: str | None) -> SlashCommand:
     if ctype != "application/x-www-form-urlencoded":
         raise BadRequest(400, f"expected application/x-www-form-urlencoded, got {ctype or 'no Content-Type'}")
     try:
-        fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body),
-                          max_num_fields=100)
+        fields = parse_qs(
+            body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body), max_num_fields=100
+        )
     except (UnicodeDecodeError, ValueError):
         raise BadRequest(400, "the body is not valid form data") from None
 
@@ -78,8 +79,14 @@ def parse_command(body: bytes, content_type: str | None) -> SlashCommand:
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.netloc:
         raise BadRequest(400, "response_url is not an http(s) URL")
-    return SlashCommand(command=get("command"), text=get("text"), user_id=get("user_id"),
-                        channel_id=get("channel_id"), channel_name=get("channel_name"), response_url=url)
+    return SlashCommand(
+        command=get("command"),
+        text=get("text"),
+        user_id=get("user_id"),
+        channel_id=get("channel_id"),
+        channel_name=get("channel_name"),
+        response_url=url,
+    )
 
 
 def split1(text: str) -> tuple[str, str]:
@@ -134,8 +141,12 @@ def parse_brief_text(text: str, default_since: str = DEFAULT_SINCE) -> BriefArgs
             continue
         break
     since_text = since_text or default_since
-    return BriefArgs(query=query_text(rest) or None, since=parse_since(since_text), since_text=since_text,
-                     in_channel=in_channel)
+    return BriefArgs(
+        query=query_text(rest) or None,
+        since=parse_since(since_text),
+        since_text=since_text,
+        in_channel=in_channel,
+    )
 
 
 @dataclass(frozen=True)
@@ -187,8 +198,11 @@ def destination(cmd: SlashCommand, query: str) -> tuple[Destination | None, str]
         return Destination("slack", target), query[: m.start()]
     if _CHANNEL_ID_RE.match(cmd.channel_id):
         return Destination("slack", cmd.channel_id), query  # the id survives the channel being renamed
-    if cmd.channel_name and re.fullmatch(r"[\w.-]+", cmd.channel_name) and cmd.channel_name not in (
-            "directmessage", "privategroup"):
+    if (
+        cmd.channel_name
+        and re.fullmatch(r"[\w.-]+", cmd.channel_name)
+        and cmd.channel_name not in ("directmessage", "privategroup")
+    ):
         return Destination("slack", f"#{cmd.channel_name}"), query
     return None, query
 
@@ -200,10 +214,14 @@ def parse_watch(cmd: SlashCommand, text: str) -> WatchRequest:
     if action == "add":
         name, query = split1(rest)
         if not name or not query:
-            raise UsageError("usage: watch add NAME QUERY [#channel]", hint='e.g. watch add ports strike OR "dock workers"')
+            raise UsageError(
+                "usage: watch add NAME QUERY [#channel]", hint='e.g. watch add ports strike OR "dock workers"'
+            )
         dest, query = destination(cmd, query)
         if dest is None:
-            raise UsageError("this conversation cannot receive alerts; name a channel: watch add NAME QUERY #channel")
+            raise UsageError(
+                "this conversation cannot receive alerts; name a channel: watch add NAME QUERY #channel"
+            )
         return WatchAdd(name, query_text(query), dest)
     if action == "list" and not rest:
         return WatchList()

@@ -32,6 +32,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..app import App
+from ..deliver.blocks import mrkdwn_escape
 from ..errors import BriefbotError
 from ..match import QueryError, compile_query
 from ..notify import hit_view
@@ -91,8 +92,11 @@ class _SlackApp:
         try:
             await asyncio.wait_for(loop.run_in_executor(self.quick_pool, self.app.store.ping), timeout=5)
         except Exception as e:  # noqa: BLE001 - any failure means "not healthy"
-            log.warning("health check: the database cannot be queried (%s: %s)", type(e).__name__,
-                        (str(e).strip().splitlines() or [""])[0])
+            log.warning(
+                "health check: the database cannot be queried (%s: %s)",
+                type(e).__name__,
+                (str(e).strip().splitlines() or [""])[0],
+            )
             return JSONResponse({"ok": False, "database": "unavailable"}, status_code=503)
         return JSONResponse({"ok": True, "database": "ok"})
 
@@ -154,20 +158,30 @@ class _SlackApp:
             return JSONResponse(slack.error_message(e, args.query or ""))
         with self._lock:
             if self._pending >= MAX_PENDING_BRIEFS:
-                return JSONResponse(slack.message(":hourglass: Too many briefs in progress; try again in a minute."))
+                return JSONResponse(
+                    slack.message(":hourglass: Too many briefs in progress; try again in a minute.")
+                )
             self._pending += 1
         self.brief_pool.submit(self._brief_job, cmd, args)
         what = f"{slack.code(args.query)}" if args.query else "everything"
         where = " (it will be posted to the channel)" if args.in_channel else ""
-        return JSONResponse(slack.message(f":hourglass_flowing_sand: Working on your brief for {what},"
-                                          f" last {slack.mrkdwn_escape(args.since_text)}{where}…"))
+        return JSONResponse(
+            slack.message(
+                f":hourglass_flowing_sand: Working on your brief for {what},"
+                f" last {mrkdwn_escape(args.since_text)}{where}…"
+            )
+        )
 
     def _brief_job(self, cmd: SlashCommand, args: BriefArgs) -> None:
         """Worker thread: build, render, post. Any failure is told to the user and logged."""
         try:
             data = self.app.brief(args.query, args.since).to_dict()
-            payloads = slack.brief_payloads(data, templates_dir=self.app.templates_dir, since_text=args.since_text,
-                                            response_type="in_channel" if args.in_channel else "ephemeral")
+            payloads = slack.brief_payloads(
+                data,
+                templates_dir=self.app.templates_dir,
+                since_text=args.since_text,
+                response_type="in_channel" if args.in_channel else "ephemeral",
+            )
         except BriefbotError as e:
             log.warning("brief %r for slack:%s failed: %s", args.query, cmd.user_id, e)
             payloads = [slack.error_message(e)]
@@ -186,12 +200,24 @@ class _SlackApp:
             try:
                 r = self.http.post(url, json=p)
             except httpx.HTTPError as e:
-                log.warning("posting to response_url on %s failed (%d of %d): %s: %s", host, i,
-                            len(payloads), type(e).__name__, e)
+                log.warning(
+                    "posting to response_url on %s failed (%d of %d): %s: %s",
+                    host,
+                    i,
+                    len(payloads),
+                    type(e).__name__,
+                    e,
+                )
                 return
             if r.status_code >= 300:
-                log.warning("posting to response_url on %s failed (%d of %d): HTTP %d %s", host, i,
-                            len(payloads), r.status_code, r.text[:200])
+                log.warning(
+                    "posting to response_url on %s failed (%d of %d): HTTP %d %s",
+                    host,
+                    i,
+                    len(payloads),
+                    r.status_code,
+                    r.text[:200],
+                )
                 return
 
     # -- /brief watch ... ---------------------------------------------------------------------
@@ -226,7 +252,9 @@ class _SlackApp:
             if result:
                 return JSONResponse(result[0])
             late = True
-        return JSONResponse(slack.message(":hourglass_flowing_sand: Still working on it; the answer will follow here."))
+        return JSONResponse(
+            slack.message(":hourglass_flowing_sand: Still working on it; the answer will follow here.")
+        )
 
     def _watch(self, cmd: SlashCommand, req: WatchRequest) -> dict[str, Any]:
         """One watch action through the App; the answer formatted for Slack."""
@@ -263,10 +291,13 @@ def create_app(app: App, *, max_body: int = MAX_BODY, sync_deadline: float = SYN
         yield
         await asyncio.to_thread(state.shutdown)  # running briefs finish and post; the loop stays free
 
-    asgi = Starlette(routes=[
-        Route("/healthz", state.healthz, methods=["GET"]),
-        Route("/slack/commands", state.commands, methods=["POST"]),
-    ], lifespan=lifespan)
+    asgi = Starlette(
+        routes=[
+            Route("/healthz", state.healthz, methods=["GET"]),
+            Route("/slack/commands", state.commands, methods=["POST"]),
+        ],
+        lifespan=lifespan,
+    )
     asgi.state.briefbot = state
     return asgi
 
@@ -280,14 +311,17 @@ def _bind(host: str, port: int) -> socket.socket:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(addr)
     except OSError as e:
-        raise BriefbotError(f"cannot listen on {host}:{port}: {e.strerror or e}",
-                            hint="is another server using the port? choose one with --port") from None
+        raise BriefbotError(
+            f"cannot listen on {host}:{port}: {e.strerror or e}",
+            hint="is another server using the port? choose one with --port",
+        ) from None
     sock.set_inheritable(True)
     return sock
 
 
-def serve(app: App, *, host: str = "127.0.0.1", port: int = 8080,
-          on_listen: Callable[[str], None] | None = None) -> None:
+def serve(
+    app: App, *, host: str = "127.0.0.1", port: int = 8080, on_listen: Callable[[str], None] | None = None
+) -> None:
     """Run the server until Ctrl-C / SIGTERM (graceful: running briefs finish and post)."""
     import uvicorn
 
@@ -298,7 +332,11 @@ def serve(app: App, *, host: str = "127.0.0.1", port: int = 8080,
         shown = f"[{bound[0]}]" if sock.family == socket.AF_INET6 else bound[0]
         on_listen(f"http://{shown}:{bound[1]}")
     config = uvicorn.Config(
-        asgi, log_config=None, server_header=False, proxy_headers=True, limit_concurrency=64,
+        asgi,
+        log_config=None,
+        server_header=False,
+        proxy_headers=True,
+        limit_concurrency=64,
         timeout_graceful_shutdown=30,
     )
     uvicorn.Server(config).run(sockets=[sock])

@@ -14,12 +14,14 @@ MAX_SKEW = 5 * 60  # seconds between Slack's timestamp and our clock (replay win
 
 def require_signing_secret(cfg: Config) -> str:
     """The signing secret; without one the server would accept anyone's commands, so refuse."""
-    secret = cfg.slack.signing_secret.get_secret_value().strip() if cfg.slack and cfg.slack.signing_secret else ""
+    secret = (
+        cfg.slack.signing_secret.get_secret_value().strip() if cfg.slack and cfg.slack.signing_secret else ""
+    )
     if not secret:
         raise BriefbotError(
             "slack.signing_secret is not set: `briefbot serve` will not accept unverified requests",
             hint="add `slack: {signing_secret: ${SLACK_SIGNING_SECRET}}` to the config "
-                 "(the Slack app's Basic Information page shows the secret)",
+            "(the Slack app's Basic Information page shows the secret)",
         )
     return secret
 

@@ -45,16 +45,25 @@ def error_message(e: BriefbotError, source: str | None = None) -> dict[str, Any]
 
 def help_message(command: str) -> dict[str, Any]:
     c = mrkdwn_escape(command or "/brief")
-    return message("\n".join([
-        "*briefbot*: news briefs and keyword alerts, with who said what.",
-        (f"• `{c} ukraine OR \"peace talks\" since 48h`: a brief of matching stories (only you see it;"
-         " add `in_channel` to share it). Without a query: everything new."),
-        f"• `{c} watch add NAME QUERY [#channel]`: alerts for QUERY to this channel (or #channel)",
-        f"• `{c} watch list` · `{c} watch remove NAME` · `{c} watch test QUERY [since 7d]`",
-        ("Queries: words, \"exact phrases\", `OR`, `AND`, `-word` or `NOT`, (groups), `prefix*`,"
-         " fields `title:` `actor:` `speaker:` `quote:` `source:`. Windows are by arrival, at most"
-         f" {MAX_SINCE.days}d."),
-    ]))
+    return message(
+        "\n".join(
+            [
+                "*briefbot*: news briefs and keyword alerts, with who said what.",
+                (
+                    f'• `{c} ukraine OR "peace talks" since 48h`: a brief of matching stories'
+                    " (only you see it;"
+                    " add `in_channel` to share it). Without a query: everything new."
+                ),
+                f"• `{c} watch add NAME QUERY [#channel]`: alerts for QUERY to this channel (or #channel)",
+                f"• `{c} watch list` · `{c} watch remove NAME` · `{c} watch test QUERY [since 7d]`",
+                (
+                    'Queries: words, "exact phrases", `OR`, `AND`, `-word` or `NOT`, (groups), `prefix*`,'
+                    " fields `title:` `actor:` `speaker:` `quote:` `source:`. Windows are by arrival, at most"
+                    f" {MAX_SINCE.days}d."
+                ),
+            ]
+        )
+    )
 
 
 def dest_text(d: Destination) -> str:
@@ -77,8 +86,12 @@ def brief_payloads(
     stories = data.get("stories") or []
 
     def render(k: int) -> list[dict[str, Any]]:
-        ctx = brief_context(stories[:k], query=data.get("query"), since=data.get("since"), until=data.get("until"))
-        return [{**m.payload(), "response_type": response_type} for m in render_slack("brief", ctx, templates_dir)]
+        ctx = brief_context(
+            stories[:k], query=data.get("query"), since=data.get("since"), until=data.get("until")
+        )
+        return [
+            {**m.payload(), "response_type": response_type} for m in render_slack("brief", ctx, templates_dir)
+        ]
 
     full = render(len(stories))
     if len(full) <= max_posts:
@@ -95,14 +108,19 @@ def brief_payloads(
     left = len(stories) - lo
     query = data.get("query")
     cli = "briefbot brief " + (shlex.quote(query) + " " if query else "") + f"--since {since_text}"
-    note = (f"{left} more {'story' if left == 1 else 'stories'} left out: Slack takes {max_posts} replies to a"
-            f" command and this brief has {len(stories)} stories. See them all with {code(cli)}, or narrow"
-            " the query (add terms with `AND`, or a shorter `since`).")
+    note = (
+        f"{left} more {'story' if left == 1 else 'stories'} left out: Slack takes {max_posts} replies to a"
+        f" command and this brief has {len(stories)} stories. See them all with {code(cli)}, or narrow"
+        " the query (add terms with `AND`, or a shorter `since`)."
+    )
     return [*best[: max_posts - 1], message(note, response_type=response_type)]
 
 
 def watch_added(w: Watch, dest: Destination, token_set: bool) -> dict[str, Any]:
-    text = f":white_check_mark: Watch *{mrkdwn_escape(w.name)}* added: {code(w.query)} → alerts to {dest_text(dest)}."
+    text = (
+        f":white_check_mark: Watch *{mrkdwn_escape(w.name)}* added: {code(w.query)}"
+        f" → alerts to {dest_text(dest)}."
+    )
     if not token_set:
         text += "\n_note:_ `slack.token` is not set in the config, so alerts cannot be posted yet."
     return message(text)
@@ -113,8 +131,11 @@ def watch_list(ws: list[Watch]) -> dict[str, Any]:
         return message("No watches yet: `/brief watch add NAME QUERY [#channel]`.")
     lines = [f"*{len(ws)} {'watch' if len(ws) == 1 else 'watches'}*"]
     for w in ws:
-        origin = "config file" if w.origin == "config" else (
-            "added by " + mrkdwn_escape(w.created_by) if w.created_by else "added at run time")
+        origin = (
+            "config file"
+            if w.origin == "config"
+            else ("added by " + mrkdwn_escape(w.created_by) if w.created_by else "added at run time")
+        )
         to = ", ".join(dest_text(d) for d in w.to) or "digests only"
         lines.append(f"• *{mrkdwn_escape(w.name)}* {code(w.query)} → {to} ({w.mode}; {origin})")
     return message("\n".join(lines))
@@ -128,8 +149,12 @@ def watch_test(hits: list[WatchHitView], query: str, since_text: str) -> dict[st
     if not hits:
         return message(f"No stored story from the last {mrkdwn_escape(since_text)} matches {code(query)}.")
     n = len(hits)
-    lines = [(f"*{n} {'story' if n == 1 else 'stories'}* from the last {mrkdwn_escape(since_text)}"
-              f" would have matched {code(query)}:")]
+    lines = [
+        (
+            f"*{n} {'story' if n == 1 else 'stories'}* from the last {mrkdwn_escape(since_text)}"
+            f" would have matched {code(query)}:"
+        )
+    ]
     for h in hits[:WATCH_TEST_SHOWN]:
         lines.append(f"• *{slack_link(h.url, h.title)}* ({mrkdwn_escape(', '.join(h.sources))})")
         if h.terms:

@@ -16,7 +16,7 @@ from .articles import ArticleIn, ArticlesMixin, Change, StoredArticle
 from .engine import current_revision, make_engine, migrate, safe_url, utcnow
 from .outbox import Delivery, OutboxMixin, OutboxRow, Status
 from .schema import articles, metadata
-from .sources import SourceState, SourcesMixin
+from .sources import SourcesMixin, SourceState
 from .state import DigestRun, StateMixin
 
 __all__ = [

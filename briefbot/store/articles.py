@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-
 from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -54,7 +53,9 @@ class StoredArticle(StoryArticle):
 class ArticlesMixin:
     engine: Engine
 
-    def upsert_article(self, source_id: int, item: ArticleIn, now: datetime | None = None) -> tuple[Change, int]:
+    def upsert_article(
+        self, source_id: int, item: ArticleIn, now: datetime | None = None
+    ) -> tuple[Change, int]:
         return self.upsert_articles(source_id, [item], now)[0]
 
     def upsert_articles(
@@ -74,7 +75,9 @@ class ArticlesMixin:
                     return self._upsert_batch(conn, source_id, items, now_db)
             except IntegrityError:
                 continue  # another process inserted one of these first: go round, it is an update now
-        raise StoreError(f"could not store {len(items)} articles: they kept conflicting with a concurrent writer")
+        raise StoreError(
+            f"could not store {len(items)} articles: they kept conflicting with a concurrent writer"
+        )
 
     def ingest_source(
         self,
@@ -116,13 +119,17 @@ class ArticlesMixin:
                     return len(unchanged), deferred, changes
             except IntegrityError:
                 continue  # another process inserted one of these first: go round, it is an update now
-        raise StoreError(f"could not store {len(items)} articles: they kept conflicting with a concurrent writer")
+        raise StoreError(
+            f"could not store {len(items)} articles: they kept conflicting with a concurrent writer"
+        )
 
     @staticmethod
     def _ids_by_key(conn: Any, keys: Sequence[str], *cols: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for i in range(0, len(keys), 500):
-            q = select(articles.c.id, articles.c.key, *cols).where(articles.c.key.in_(list(keys[i:i + 500])))
+            q = select(articles.c.id, articles.c.key, *cols).where(
+                articles.c.key.in_(list(keys[i : i + 500]))
+            )
             out.update({r.key: r for r in conn.execute(q)})
         return out
 
@@ -151,10 +158,20 @@ class ArticlesMixin:
                 insert(articles).returning(articles.c.id, articles.c.key, sort_by_parameter_order=True),
                 [
                     dict(
-                        key=item.key, url=item.url, guid=item.guid, title=item.title, summary=item.summary,
-                        text=item.text, text_full=item.text_full, entry_hash=item.entry_hash,
-                        content_hash=item.content_hash, published_at=_to_db(item.published),
-                        first_seen_at=now_db, updated_at=now_db, version=1, source_id=source_id,
+                        key=item.key,
+                        url=item.url,
+                        guid=item.guid,
+                        title=item.title,
+                        summary=item.summary,
+                        text=item.text,
+                        text_full=item.text_full,
+                        entry_hash=item.entry_hash,
+                        content_hash=item.content_hash,
+                        published_at=_to_db(item.published),
+                        first_seen_at=now_db,
+                        updated_at=now_db,
+                        version=1,
+                        source_id=source_id,
                     )
                     for item in fresh
                 ],
@@ -169,7 +186,9 @@ class ArticlesMixin:
             row = existing[key]
             if row.content_hash == item.content_hash:
                 if row.entry_hash != item.entry_hash:
-                    conn.execute(update(articles).where(articles.c.id == row.id).values(entry_hash=item.entry_hash))
+                    conn.execute(
+                        update(articles).where(articles.c.id == row.id).values(entry_hash=item.entry_hash)
+                    )
                 changes[key] = "unchanged"
             elif row.text_full and not item.text_full and row.entry_hash == item.entry_hash:
                 changes[key] = "unchanged"  # never replace full text with a feed's summary of the same item
@@ -178,10 +197,18 @@ class ArticlesMixin:
                     update(articles)
                     .where(articles.c.id == row.id)
                     .values(
-                        url=item.url, title=item.title, summary=item.summary, text=item.text,
-                        text_full=item.text_full, entry_hash=item.entry_hash, content_hash=item.content_hash,
+                        url=item.url,
+                        title=item.title,
+                        summary=item.summary,
+                        text=item.text,
+                        text_full=item.text_full,
+                        entry_hash=item.entry_hash,
+                        content_hash=item.content_hash,
                         published_at=_to_db(item.published) if item.published else articles.c.published_at,
-                        updated_at=now_db, version=articles.c.version + 1, analysis=None, analysis_hash=None,
+                        updated_at=now_db,
+                        version=articles.c.version + 1,
+                        analysis=None,
+                        analysis_hash=None,
                     )
                 )
                 changes[key] = "updated"
@@ -191,14 +218,18 @@ class ArticlesMixin:
 
     @staticmethod
     def _link_sources(
-        conn: Any, article_ids: list[int], source_id: int, now_db: datetime | None, fresh: AbstractSet[int] = frozenset()
+        conn: Any,
+        article_ids: list[int],
+        source_id: int,
+        now_db: datetime | None,
+        fresh: AbstractSet[int] = frozenset(),
     ) -> None:
         """Link the articles to the source; ``fresh`` ids were inserted just now and cannot be linked yet."""
         linked: set[int] = set(fresh)
         known = [aid for aid in article_ids if aid not in fresh]
         for i in range(0, len(known), 500):
             q = select(article_sources.c.article_id).where(
-                article_sources.c.source_id == source_id, article_sources.c.article_id.in_(known[i:i + 500])
+                article_sources.c.source_id == source_id, article_sources.c.article_id.in_(known[i : i + 500])
             )
             linked.update(r[0] for r in conn.execute(q))
         missing = sorted(set(article_ids) - linked) + sorted(fresh & set(article_ids))
@@ -253,11 +284,20 @@ class ArticlesMixin:
                     names.setdefault(aid, []).append(name)
         return [
             StoredArticle(
-                id=r["id"], key=r["key"], url=r["url"], title=r["title"], summary=r["summary"], text=r["text"],
-                text_full=bool(r["text_full"]), published=_from_db(r["published_at"]),
-                first_seen=_from_db(r["first_seen_at"]) or utcnow(), updated=_from_db(r["updated_at"]) or utcnow(),
-                version=r["version"], sources=names.get(r["id"], []),
-                analysis=Analysis.from_dict(json.loads(r["analysis"])) if r["analysis"] else None, story_id=r["story_id"],
+                id=r["id"],
+                key=r["key"],
+                url=r["url"],
+                title=r["title"],
+                summary=r["summary"],
+                text=r["text"],
+                text_full=bool(r["text_full"]),
+                published=_from_db(r["published_at"]),
+                first_seen=_from_db(r["first_seen_at"]) or utcnow(),
+                updated=_from_db(r["updated_at"]) or utcnow(),
+                version=r["version"],
+                sources=names.get(r["id"], []),
+                analysis=Analysis.from_dict(json.loads(r["analysis"])) if r["analysis"] else None,
+                story_id=r["story_id"],
                 content_hash=r["content_hash"],
             )
             for r in rows
@@ -297,5 +337,6 @@ class ArticlesMixin:
     def join_story(self, article_id: int, story_id: int, now: datetime | None = None) -> None:
         with self.engine.begin() as conn:
             conn.execute(update(articles).where(articles.c.id == article_id).values(story_id=story_id))
-            conn.execute(update(stories).where(stories.c.id == story_id).values(updated_at=_to_db(now or utcnow())))
-
+            conn.execute(
+                update(stories).where(stories.c.id == story_id).values(updated_at=_to_db(now or utcnow()))
+            )

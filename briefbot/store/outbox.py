@@ -60,14 +60,23 @@ def _delivery_fields(r: Any) -> dict[str, Any]:
 
 
 def _row(r: Any) -> OutboxRow:
-    return OutboxRow(**_delivery_fields(r), payload=json.loads(r.payload), posted=json.loads(r.posted or "[]"))
+    return OutboxRow(
+        **_delivery_fields(r), payload=json.loads(r.payload), posted=json.loads(r.posted or "[]")
+    )
 
 
 class OutboxMixin:
     engine: Engine
 
     def outbox_enqueue(
-        self, key: str, channel: str, destination: str, payload: Any, *, now: datetime, not_before: datetime | None
+        self,
+        key: str,
+        channel: str,
+        destination: str,
+        payload: Any,
+        *,
+        now: datetime,
+        not_before: datetime | None,
     ) -> tuple[int, bool]:
         """Insert a pending row; the same key again returns the existing row's id and False.
 
@@ -145,8 +154,13 @@ class OutboxMixin:
             conn.execute(
                 update(outbox)
                 .where(outbox.c.id == row_id, outbox.c.status != "delivered")
-                .values(status="delivered", posted=json.dumps(posted), last_error=None, delivered_at=now_db,
-                        updated_at=now_db)
+                .values(
+                    status="delivered",
+                    posted=json.dumps(posted),
+                    last_error=None,
+                    delivered_at=now_db,
+                    updated_at=now_db,
+                )
             )
 
     def outbox_release(
@@ -162,7 +176,10 @@ class OutboxMixin:
     ) -> None:
         """After a failed attempt: back to pending (with its next time) or failed, only if still our claim."""
         values: dict[str, Any] = {
-            "status": status, "last_error": error, "posted": json.dumps(posted), "updated_at": _to_db(now),
+            "status": status,
+            "last_error": error,
+            "posted": json.dumps(posted),
+            "updated_at": _to_db(now),
         }
         if next_attempt_at is not None:
             values["next_attempt_at"] = _to_db(next_attempt_at)
@@ -177,9 +194,17 @@ class OutboxMixin:
         """The newest rows (optionally of one status), for ``briefbot deliveries``."""
         q = (
             select(
-                outbox.c.id, outbox.c.key, outbox.c.channel, outbox.c.destination, outbox.c.status,
-                outbox.c.attempts, outbox.c.last_error, outbox.c.next_attempt_at, outbox.c.created_at,
-                outbox.c.updated_at, outbox.c.delivered_at,
+                outbox.c.id,
+                outbox.c.key,
+                outbox.c.channel,
+                outbox.c.destination,
+                outbox.c.status,
+                outbox.c.attempts,
+                outbox.c.last_error,
+                outbox.c.next_attempt_at,
+                outbox.c.created_at,
+                outbox.c.updated_at,
+                outbox.c.delivered_at,
             )
             .order_by(outbox.c.created_at.desc(), outbox.c.id.desc())
             .limit(limit)

@@ -3,6 +3,7 @@
 Migrations under ``migrations/versions`` build exactly this; a test compares the
 two so a change here without a migration fails loudly.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import (

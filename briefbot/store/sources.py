@@ -47,7 +47,9 @@ class SourcesMixin:
                     conn.execute(
                         update(sources)
                         .where(sources.c.id == row.id)
-                        .values(url=url, etag=None, last_modified=None, consecutive_failures=0, wait_until=None)
+                        .values(
+                            url=url, etag=None, last_modified=None, consecutive_failures=0, wait_until=None
+                        )
                     )
 
     def sources(self, names: Sequence[str] | None = None) -> list[SourceState]:
@@ -92,12 +94,22 @@ class SourcesMixin:
 
     @staticmethod
     def success_values(
-        *, now: datetime, status: str, next_due: datetime, etag: str | None = None, last_modified: str | None = None
+        *,
+        now: datetime,
+        status: str,
+        next_due: datetime,
+        etag: str | None = None,
+        last_modified: str | None = None,
     ) -> dict[str, Any]:
         """The column values record_success writes, for ``ingest_source(success=...)``."""
         values: dict[str, Any] = dict(
-            last_fetch_at=_to_db(now), last_success_at=_to_db(now), last_status=status, last_error=None,
-            consecutive_failures=0, wait_until=None, next_due_at=_to_db(next_due),
+            last_fetch_at=_to_db(now),
+            last_success_at=_to_db(now),
+            last_status=status,
+            last_error=None,
+            consecutive_failures=0,
+            wait_until=None,
+            next_due_at=_to_db(next_due),
         )
         if status != "not_modified":
             values.update(etag=etag, last_modified=last_modified)
@@ -121,6 +133,7 @@ class SourcesMixin:
                 )
             )
             return int(
-                conn.execute(select(sources.c.consecutive_failures).where(sources.c.id == source_id)).scalar_one()
+                conn.execute(
+                    select(sources.c.consecutive_failures).where(sources.c.id == source_id)
+                ).scalar_one()
             )
-

@@ -102,13 +102,18 @@ class StateMixin:
         ]
 
     # -- alerts: one per (watch, story) ------------------------------------------------------
-    def claim_alert(self, watch: str, story_id: int, article_id: int | None, now: datetime | None = None) -> bool:
+    def claim_alert(
+        self, watch: str, story_id: int, article_id: int | None, now: datetime | None = None
+    ) -> bool:
         """Record that `watch` alerted on `story_id`; False when it already had (the unique key decides)."""
         try:
             with self.engine.begin() as conn:
                 conn.execute(
                     insert(alerts).values(
-                        watch=watch, story_id=story_id, article_id=article_id, created_at=_to_db(now or utcnow())
+                        watch=watch,
+                        story_id=story_id,
+                        article_id=article_id,
+                        created_at=_to_db(now or utcnow()),
                     )
                 )
         except IntegrityError:
