@@ -109,14 +109,11 @@ def _secrets(cfg: Config) -> list[str]:
             val = getattr(section, name, None)
             if val is not None and val.get_secret_value():
                 found.append(val.get_secret_value())
-    from sqlalchemy.engine import make_url
+    from .store import url_password
 
-    try:
-        pw = make_url(cfg.database).password
-        if pw:
-            found.append(str(pw))
-    except Exception:  # noqa: BLE001 - an invalid URL is reported elsewhere
-        pass
+    pw = url_password(cfg.database)
+    if pw:
+        found.append(pw)
     return found
 
 

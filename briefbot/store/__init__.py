@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from ..errors import StoreError
 from .articles import ArticleIn, ArticlesMixin, Change, StoredArticle
-from .engine import current_revision, make_engine, migrate, safe_url, utcnow
+from .engine import current_revision, make_engine, migrate, safe_url, url_password, utcnow
 from .outbox import Delivery, OutboxMixin, OutboxRow, Status
 from .schema import articles, metadata
 from .sources import SourcesMixin, SourceState
@@ -34,6 +34,7 @@ __all__ = [
     "metadata",
     "migrate",
     "safe_url",
+    "url_password",
     "utcnow",
 ]
 

@@ -89,3 +89,14 @@ def safe_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # noqa: BLE001 - an unparsable URL: show only its scheme
         return url.split(":", 1)[0] + ":…"
+
+
+def url_password(url: str) -> str | None:
+    """The password in a database URL, so logs can redact it; None when there is none."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        pw = make_url(url).password
+    except Exception:  # noqa: BLE001 - an invalid URL is reported when the store opens
+        return None
+    return str(pw) if pw else None
