@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from typing import IO, TYPE_CHECKING, Protocol
 
+from . import failpoints
 from .config import Config
 from .errors import BriefbotError
 from .model import ArticleText, Destination, Watch
@@ -129,7 +130,7 @@ class App:
     def outgoing(self) -> Outgoing:
         from .notify import Outgoing
 
-        return Outgoing(self.cfg, self.outbox)
+        return Outgoing(self.cfg)
 
     @property
     def templates_dir(self) -> str | None:
@@ -181,17 +182,19 @@ class App:
         )
         if not analyse:
             return report
+        # Each step below works on what the store says is left to do, not on what this run
+        # did, so a run killed at any point is finished by the next one.
         report.analysed = self.analyse_pending(progress)
-        changed = report.poll.changed
-        story_ids = sorted({a.story_id for a in self.store.articles(ids=changed) if a.story_id is not None})
-        report.alerts = self.queue_alerts(story_ids)
+        self.group_stories()
+        report.alerts = self.check_alerts()
         if deliver:
+            self.outbox.recover_orphans()
             report.sent = self.flush()
         return report
 
     def analyse_pending(self, progress: Progress | None = None) -> int:
-        """Analyse every stored article without an analysis (new, edited, or left by a crash),
-        then group them into stories. An article the analyser chokes on is logged and skipped."""
+        """Analyse every stored article without an analysis (new, edited, or left by a crash).
+        An article the analyser chokes on is logged and skipped."""
         from .analyse import ModelUnavailable
 
         progress = progress or _Quiet()
@@ -228,8 +231,8 @@ class App:
                 if res is not None:
                     self.store.set_analysis(art.id, res, art.content_hash)
                     done += 1
+            failpoints.hit("analyse:batch-stored")
             progress.analysed(len(batch))
-        self.group_stories()
         return done
 
     def group_stories(self) -> int:
@@ -273,20 +276,23 @@ class App:
                 joined += 1
             else:
                 art.story_id = self.store.create_story(art.id, titles[art.id])
+            failpoints.hit("group:story-assigned")
         return joined
 
-    def queue_alerts(self, story_ids: Sequence[int]) -> list[str]:
-        from .notify import queue_alerts
+    def check_alerts(self) -> list[str]:
+        """Queue alerts for every story with a report whose alert check is not recorded yet."""
+        from .notify import check_alerts
 
-        return queue_alerts(self.store, self.outgoing, self.watches(), story_ids, self.clock())
+        return check_alerts(self.store, self.outgoing, self.watches(), self.clock())
 
     def flush(self) -> FlushReport:
         """Send what is due in the outbox."""
         return self.outbox.flush(self.channels)
 
     def recover(self) -> int:
-        """Put messages a killed process left half-sent back in the queue (call on start)."""
-        return self.outbox.recover(self.clock())
+        """Put messages a killed process left half-sent back in the queue (those of a live
+        process sending right now are left alone)."""
+        return self.outbox.recover_orphans()
 
     # -- digests ---------------------------------------------------------------------------------
     def digest(

@@ -99,8 +99,8 @@ def test_cli_fetch_and_scheduler_tick_are_the_same_cycle(
 
 @needs_model
 def test_production_story_assignment_on_the_labelled_pairs(tmp_path: Path) -> None:
-    """The articles are stored and run through App.analyse_pending, which groups them with
-    App.group_stories, exactly as every fetch does; the stored stories are then scored."""
+    """The articles are stored, analysed with App.analyse_pending and grouped with
+    App.group_stories, the steps every fetch runs; the stored stories are then scored."""
     cfg = parse_config(f"database: sqlite:///{tmp_path / 'bb.db'}\n", base_dir=tmp_path)
     with App(cfg) as app:
         store = app.store
@@ -123,6 +123,7 @@ def test_production_story_assignment_on_the_labelled_pairs(tmp_path: Path) -> No
         ]
         store.upsert_articles(sid, items)
         assert app.analyse_pending() == len(items)
+        app.group_stories()
         story = {a.key: a.story_id for a in store.articles()}
     assert all(s is not None for s in story.values())
     tp = fp = fn = 0

@@ -37,11 +37,14 @@ from __future__ import annotations
 
 import builtins
 import logging
+import os
+import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from .. import failpoints
 from ..config import Config
 from ..errors import DeliveryError
 from ..store import Delivery, OutboxRow, Status, Store, utcnow
@@ -70,6 +73,7 @@ KEY_MAX = 1024
 ERROR_MAX = 2000
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
+SEND_LEASE = timedelta(hours=1)  # a claim older than this is taken back whoever holds it
 RETRY_AFTER_MAX = timedelta(hours=6)  # a service asking for longer is not believed blindly
 WEBHOOK_POSTED = "webhook"  # stands for a message posted by an incoming webhook (it returns no ts)
 
@@ -99,6 +103,36 @@ class FlushReport:
     tripped: set[str] = field(default_factory=set)
 
 
+def _start_ticks(pid: int) -> str | None:
+    """The process' start time in clock ticks since boot (Linux), which tells a reused pid apart."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            stat = fh.read()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[-1].split()
+    return fields[19] if len(fields) > 19 else None
+
+
+def process_identity() -> str:
+    """``host:pid:start`` of this process, stored on every row it claims."""
+    pid = os.getpid()
+    return f"{socket.gethostname()}:{pid}:{_start_ticks(pid) or ''}"
+
+
+def _running(pid_start: str) -> bool:
+    """Whether the process `pid:start` (from process_identity, on this host) still runs."""
+    pid_s, _, start = pid_start.partition(":")
+    try:
+        pid = int(pid_s)
+        os.kill(pid, 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True  # it exists, under another user
+    return not start or _start_ticks(pid) in (None, start)
+
+
 def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
     """Wait after the `attempts`-th failed attempt: 30 s doubling to at most 1 h, or the
     service's Retry-After when that is longer (capped at 6 h)."""
@@ -121,6 +155,7 @@ class Outbox:
     def __init__(self, store: Store, *, clock: Callable[[], datetime] = utcnow) -> None:
         self.store = store
         self.clock = clock  # stamps rows when a caller passes no time (the App passes its own clock)
+        self.owner = process_identity()
         # Test hooks (tests/outbox_worker.py): called with the row right after the claim is
         # committed, and right after the sender returned, before the row is marked.
         self._after_claim: Callable[[OutboxRow], None] | None = None
@@ -175,6 +210,28 @@ class Outbox:
             )
         return n
 
+    def recover_orphans(self, now: datetime | None = None, *, lease: timedelta = SEND_LEASE) -> int:
+        """Take back rows left ``sending`` by a process that is gone, and only those: a row
+        claimed on this host by a process no longer running, or claimed longer ago than
+        `lease` (its sender was on another host, or hung). A row another live process is
+        sending right now is left alone, so every run (`fetch` from cron too) may call this."""
+        now = now or self.clock()
+        host = socket.gethostname()
+        orphans = []
+        for row_id, owner, claimed_at in self.store.outbox_sending():
+            if owner is None or now - claimed_at >= lease:
+                orphans.append(row_id)
+                continue
+            o_host, _, rest = owner.partition(":")
+            if o_host == host and not _running(rest):
+                orphans.append(row_id)
+        n = self.store.outbox_release_orphans(orphans, now)
+        if n:
+            log.warning(
+                "outbox: %d message(s) were being sent by a process that stopped; they will be sent again", n
+            )
+        return n
+
     # -- sending -------------------------------------------------------------------------
 
     def flush(
@@ -217,7 +274,7 @@ class Outbox:
     def _claim(self, row: OutboxRow, now: datetime) -> bool:
         """Mark the row ``sending`` (attempts+1) in its own committed transaction, only if it
         is still exactly as read: pending, same attempt count. False: someone else has it."""
-        if not self.store.outbox_claim(row.id, row.attempts, now):
+        if not self.store.outbox_claim(row.id, row.attempts, now, self.owner):
             return False
         row.status = "sending"
         row.attempts += 1
@@ -231,6 +288,7 @@ class Outbox:
         clock: Callable[[], datetime],
         max_attempts: int,
     ) -> None:
+        failpoints.hit("deliver:claimed")
         if self._after_claim is not None:
             self._after_claim(row)
         try:
@@ -240,6 +298,7 @@ class Outbox:
                 log.exception("outbox: the %s sender crashed on %s", row.channel, row.key)
             self._failed_attempt(row, e, report, clock(), max_attempts)
             return
+        failpoints.hit("deliver:sent")
         if self._after_send is not None:
             self._after_send(row)
         self.store.outbox_delivered(row.id, posted, clock())

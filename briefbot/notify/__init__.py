@@ -6,7 +6,7 @@ send and builds messages under idempotency keys, so a retry or a restart queues 
 
 from __future__ import annotations
 
-from .alerts import queue_alerts, quiet_until
+from .alerts import check_alerts, quiet_until
 from .digests import FIRST_DIGEST_WINDOW, DigestResult, digest_config, run_digest
 from .outgoing import Outgoing, message_id
 from .stories import Brief, article_doc, build_brief, first_match, group, stories_between, story_matches
@@ -31,6 +31,7 @@ __all__ = [
     "all_watches",
     "article_doc",
     "build_brief",
+    "check_alerts",
     "check_removable",
     "digest_config",
     "first_match",
@@ -39,7 +40,6 @@ __all__ = [
     "hit_view",
     "message_id",
     "new_watch",
-    "queue_alerts",
     "quiet_until",
     "run_digest",
     "stories_between",

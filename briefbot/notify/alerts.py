@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from ..match import Match, WatchIndex
 from ..model import Story, StoryArticle, Watch
 from ..render import alert_context, digest_context
-from ..store import Store
+from .. import failpoints
+from ..store import OutboxMessage, Store
 from .outgoing import Outgoing
 from .stories import article_doc
 
@@ -33,24 +34,41 @@ def quiet_until(quiet_hours: str | None, timezone: str, now: datetime) -> dateti
     return end if inside else None
 
 
-def queue_alerts(
+def check_alerts(
+    store: Store, outgoing: Outgoing, watches: Sequence[Watch], now: datetime, *, batch: int = 200
+) -> list[str]:
+    """Match the watches against every story with a report not yet checked, and queue one alert
+    per (watch, story); returns the outbox keys queued.
+
+    Each batch of stories is one durable step: its alert messages, its (watch, story) claims
+    and the "checked" mark of the reports it read are committed together
+    (``Store.record_alert_check``). So a crash before the commit leaves the reports unchecked
+    and the next run (`fetch` or a scheduler tick) checks them; after it, the messages are in
+    the outbox and the story never alerts that watch again, whatever outlet or edit brings it
+    back.
+    """
+    keys: list[str] = []
+    while True:
+        story_ids = store.stories_to_check(batch)
+        if not story_ids:
+            return keys
+        keys += _check_batch(store, outgoing, watches, story_ids, now)
+
+
+def _check_batch(
     store: Store, outgoing: Outgoing, watches: Sequence[Watch], story_ids: Sequence[int], now: datetime
 ) -> list[str]:
-    """One alert per (watch, story) for alerting watches matching these stories; returns outbox keys.
-
-    The outbox key is `alert:<watch>:<story>:<destination>`, queued before the alert is
-    claimed: a crash in between re-queues the same key (a no-op), and once claimed a
-    story never alerts that watch again, whatever outlet or edit brings it back.
-    """
+    reports: dict[int, list[StoryArticle]] = {}
+    for a in store.articles(story_ids=story_ids):  # newest report first
+        if a.story_id is not None:
+            reports.setdefault(a.story_id, []).append(a)
+    read = [a.id for arts in reports.values() for a in arts]
     alerting = [w for w in watches if w.alerts]
-    if not alerting or not story_ids:
+    if not alerting:
+        store.record_alert_check(read, [], [], now)
         return []
     index = WatchIndex({w.name: w.query for w in alerting})
     by_name = {w.name: w for w in alerting}
-    reports: dict[int, list[StoryArticle]] = {}
-    for a in store.articles(story_ids=sorted(set(story_ids))):  # newest report first
-        if a.story_id is not None:
-            reports.setdefault(a.story_id, []).append(a)
     already = {w.name: store.alerted_stories(w.name) for w in alerting}
     found: dict[str, list[tuple[Story, StoryArticle, Match]]] = {}
     for sid, arts in reports.items():
@@ -60,7 +78,8 @@ def queue_alerts(
                 if sid in already[wname] or any(f[0].id == sid for f in found.get(wname, [])):
                     continue
                 found.setdefault(wname, []).append((story, art, match))
-    keys: list[str] = []
+    messages: list[OutboxMessage] = []
+    claims: list[tuple[str, int, int | None]] = []
     for wname, items in found.items():
         w = by_name[wname]
         hold = quiet_until(w.quiet_hours, w.timezone, now)
@@ -70,8 +89,8 @@ def queue_alerts(
         for story, art, match in items[:allowed]:
             assert story.id is not None
             ctx = alert_context(w.name, w.query, story.to_dict(), match)
-            keys += outgoing.queue("alert", ctx, w.to, f"alert:{w.name}:{story.id}", not_before=hold)
-            store.claim_alert(w.name, story.id, art.id, now)
+            messages += outgoing.messages("alert", ctx, w.to, f"alert:{w.name}:{story.id}", not_before=hold)
+            claims.append((w.name, story.id, art.id))
         extra = items[allowed:]
         if extra:
             # over the cap: one summary for the rest, and each story counts as alerted
@@ -83,10 +102,10 @@ def queue_alerts(
                 timezone=w.timezone,
             )
             first = min(x[0].id or 0 for x in extra)
-            keys += outgoing.queue(
+            messages += outgoing.messages(
                 "digest", summary, w.to, f"alert-summary:{w.name}:{first}", not_before=hold
             )
-            for story, art, _ in extra:
-                assert story.id is not None
-                store.claim_alert(w.name, story.id, art.id, now)
-    return keys
+            claims += [(w.name, story.id, art.id) for story, art, _ in extra if story.id is not None]
+    failpoints.hit("alerts:before-commit")
+    store.record_alert_check(read, claims, messages, now)
+    return [m.key for m in messages]

@@ -82,7 +82,8 @@ def run_digest(
         store.record_digest_run(DigestRun(name, scheduled_for, since, now, 0))
         return DigestResult(name, since, now, 0, skipped_empty=True)
     stamp = (scheduled_for or now).strftime("%Y-%m-%dT%H:%MZ")
-    keys = outgoing.queue("digest", ctx, dests, f"digest:{name}:{stamp}", out=out)
+    messages = outgoing.messages("digest", ctx, dests, f"digest:{name}:{stamp}", out=out)
     if to is None or any(t.kind != "stdout" for t in dests):
-        store.record_digest_run(DigestRun(name, scheduled_for, since, now, count))
-    return DigestResult(name, since, now, count, keys)
+        # the run and its messages in one transaction (see Store.record_digest_run)
+        store.record_digest_run(DigestRun(name, scheduled_for, since, now, count), messages, now)
+    return DigestResult(name, since, now, count, [m.key for m in messages])

@@ -11,9 +11,9 @@ from datetime import datetime
 from typing import IO, Any
 
 from ..config import Config
-from ..deliver.outbox import Outbox
 from ..model import Destination
 from ..render import render_email, render_markdown, render_slack
+from ..store import OutboxMessage
 
 
 def message_id(key: str, domain: str = "briefbot.local") -> str:
@@ -26,12 +26,11 @@ def message_id(key: str, domain: str = "briefbot.local") -> str:
 class Outgoing:
     """Turns a template context into messages, per medium, under idempotency keys."""
 
-    def __init__(self, cfg: Config, outbox: Outbox) -> None:
-        self.outbox = outbox
+    def __init__(self, cfg: Config) -> None:
         self.templates_dir = str(cfg.resolve_path(cfg.templates_dir)) if cfg.templates_dir else None
         self.list_unsubscribe = cfg.email.list_unsubscribe if cfg.email else None
 
-    def queue(
+    def messages(
         self,
         kind: str,
         ctx: Mapping[str, Any],
@@ -40,41 +39,33 @@ class Outgoing:
         *,
         out: IO[str] | None = None,
         not_before: datetime | None = None,
-    ) -> list[str]:
-        """Render `ctx` for each destination and put it in the outbox; returns the keys queued.
+    ) -> list[OutboxMessage]:
+        """Render `ctx` for each destination as a message to queue under `key:destination`.
 
-        `stdout` prints Markdown instead (for `--to stdout`).
+        The caller stores them with its own record in one transaction. `stdout` is printed
+        (Markdown) instead, for `--to stdout`.
         """
-        keys: list[str] = []
+        out_msgs: list[OutboxMessage] = []
         for dest in destinations:
             dkey = f"{key}:{dest}"
             if dest.kind == "stdout":
                 (out or sys.stdout).write(render_markdown(kind, ctx, self.templates_dir))
-                continue
-            if dest.kind == "slack":
-                messages = render_slack(kind, ctx, self.templates_dir)
-                self.outbox.enqueue(
-                    dkey, "slack", dest.target, [m.payload() for m in messages], not_before=not_before
-                )
+            elif dest.kind == "slack":
+                payload: Any = [m.payload() for m in render_slack(kind, ctx, self.templates_dir)]
+                out_msgs.append(OutboxMessage(dkey, "slack", dest.target, payload, not_before))
             else:
                 email = render_email(kind, ctx, self.templates_dir)
                 addrs = dest.addresses
-                self.outbox.enqueue(
-                    dkey,
-                    "email",
-                    ",".join(addrs),
-                    {
-                        "subject": email.subject,
-                        "text": email.text,
-                        "html": email.html,
-                        "to": addrs,
-                        "message_id": message_id(dkey),
-                        "list_unsubscribe": self.list_unsubscribe,
-                    },
-                    not_before=not_before,
-                )
-            keys.append(dkey)
-        return keys
+                payload = {
+                    "subject": email.subject,
+                    "text": email.text,
+                    "html": email.html,
+                    "to": addrs,
+                    "message_id": message_id(dkey),
+                    "list_unsubscribe": self.list_unsubscribe,
+                }
+                out_msgs.append(OutboxMessage(dkey, "email", ",".join(addrs), payload, not_before))
+        return out_msgs
 
     def preview(
         self, kind: str, ctx: Mapping[str, Any], destinations: Sequence[Destination], out: IO[str]

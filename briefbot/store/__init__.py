@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from ..errors import StoreError
 from .articles import ArticleIn, ArticlesMixin, Change, StoredArticle
 from .engine import current_revision, make_engine, migrate, safe_url, url_password, utcnow
-from .outbox import Delivery, OutboxMixin, OutboxRow, Status
+from .outbox import Delivery, OutboxMessage, OutboxMixin, OutboxRow, Status
 from .schema import articles, metadata
 from .sources import SourcesMixin, SourceState
 from .state import DigestRun, StateMixin
@@ -24,6 +24,7 @@ __all__ = [
     "Change",
     "Delivery",
     "DigestRun",
+    "OutboxMessage",
     "OutboxRow",
     "SourceState",
     "Status",

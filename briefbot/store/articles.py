@@ -209,6 +209,7 @@ class ArticlesMixin:
                         version=articles.c.version + 1,
                         analysis=None,
                         analysis_hash=None,
+                        alert_checked=False,  # an edit is a new report of its story: match it again
                     )
                 )
                 changes[key] = "updated"

@@ -40,9 +40,73 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def make_engine(url: str) -> Engine:
+_URL_HINT = (
+    "expected sqlite:///path/to/briefbot.db or postgresql://user:password@host:5432/dbname; "
+    "percent-encode @ : / ? # in the password (%40 %3A %2F %3F %23)"
+)
+
+
+def check_url(url: str) -> None:
+    """Raise StoreError saying what is wrong with a database URL, without connecting.
+
+    Checks its syntax, the port, that SQLAlchemy knows the kind of database and that its
+    driver is installed. Messages name the scheme at most: a malformed URL can put its
+    password where a host or port belongs, so no other part of it is echoed.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import NoSuchModuleError
+
+    scheme = url.split(":", 1)[0] if "://" in url else ""
+    try:
+        parsed = make_url(_with_driver(url))
+    except ValueError as e:  # int(port) failed; SQLAlchemy does not say which part
+        what = "the port (after host:) must be a number" if "int()" in str(e) else "the URL is malformed"
+        raise StoreError(
+            f"invalid database URL ({scheme or 'no scheme'}://…): {what}", hint=_URL_HINT
+        ) from None
+    except SQLAlchemyError:
+        raise StoreError(
+            f"invalid database URL ({scheme + '://…' if scheme else 'no scheme://'}): not a URL SQLAlchemy can read",
+            hint=_URL_HINT,
+        ) from None
+    if parsed.port is not None and not 1 <= parsed.port <= 65535:
+        raise StoreError(
+            f"invalid database URL ({scheme}://…): the port must be from 1 to 65535", hint=_URL_HINT
+        )
+    try:
+        dialect = parsed.get_dialect()
+    except NoSuchModuleError:
+        raise StoreError(
+            f"invalid database URL: unknown kind of database {parsed.drivername!r}",
+            hint="briefbot uses sqlite:///path/to/briefbot.db or postgresql://user:password@host/dbname",
+        ) from None
+    try:
+        dbapi = dialect.import_dbapi()
+    except ModuleNotFoundError as e:
+        raise StoreError(
+            f"the database driver for {parsed.drivername} is not installed ({e.name})",
+            hint="for PostgreSQL: pip install 'briefbot[postgres]'",
+        ) from None
+    try:
+        dialect(dbapi=dbapi).create_connect_args(parsed)  # the dialect's own checks (sqlite://x.db)
+    except (SQLAlchemyError, ValueError, TypeError) as e:
+        message = str(e).splitlines()[0] if str(e) else type(e).__name__
+        for secret in url_secrets(url):
+            message = message.replace(secret, "***")
+        raise StoreError(f"invalid database URL: {message}", hint=_URL_HINT) from None
+
+
+def _with_driver(url: str) -> str:
+    """postgresql:// means psycopg (3) here, not SQLAlchemy's default psycopg2."""
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        return "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url` (nothing connects yet); a bad URL is a StoreError, never a traceback."""
+    check_url(url)
+    url = _with_driver(url)
     try:
         if url.startswith("sqlite"):
             path = url.split(":///", 1)[1] if ":///" in url else ""
@@ -57,8 +121,13 @@ def make_engine(url: str) -> Engine:
             f"the database driver for {url.split(':', 1)[0]} is not installed ({e.name})",
             hint="for PostgreSQL: pip install 'briefbot[postgres]'",
         ) from None
-    except SQLAlchemyError as e:
-        raise StoreError(f"invalid database URL: {e}") from None
+    except (SQLAlchemyError, ValueError, TypeError) as e:
+        message = str(e).splitlines()[0] if str(e) else type(e).__name__
+        for secret in url_secrets(url):
+            message = message.replace(secret, "***")
+        raise StoreError(f"invalid database URL: {message}", hint=_URL_HINT) from None
+    except OSError as e:
+        raise StoreError(f"cannot create the folder for the database: {e.strerror}") from None
     return engine
 
 
@@ -81,22 +150,40 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def _is_secret_param(name: str) -> bool:
+    """Query parameters that carry a credential: password, sslpassword, client_secret, token..."""
+    n = name.lower()
+    return any(w in n for w in ("password", "secret", "token"))
+
+
 def safe_url(url: str) -> str:
-    """The database URL without its password, for error messages."""
+    """The database URL without its passwords (userinfo and query), for messages and logs."""
     from sqlalchemy.engine import make_url
 
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
+        query = {k: ("***" if _is_secret_param(k) else v) for k, v in parsed.query.items()}
+        shown: str = parsed.set(query=query).render_as_string(hide_password=True)
+        return shown.replace("%2A%2A%2A", "***")
     except Exception:  # noqa: BLE001 - an unparsable URL: show only its scheme
         return url.split(":", 1)[0] + ":…"
 
 
-def url_password(url: str) -> str | None:
-    """The password in a database URL, so logs can redact it; None when there is none."""
+def url_secrets(url: str) -> list[str]:
+    """Every password in a database URL (userinfo, and query values such as ?password=), for redaction."""
     from sqlalchemy.engine import make_url
 
     try:
-        pw = make_url(url).password
+        parsed = make_url(url)
     except Exception:  # noqa: BLE001 - an invalid URL is reported when the store opens
-        return None
-    return str(pw) if pw else None
+        return []
+    found = [str(parsed.password)] if parsed.password else []
+    for k, v in parsed.query.items():
+        if _is_secret_param(k):
+            found.extend(x for x in ((v,) if isinstance(v, str) else v) if x)
+    return found
+
+
+def url_password(url: str) -> str | None:
+    """The password in a database URL (userinfo, else ?password=), so logs can redact it; None when none."""
+    return next(iter(url_secrets(url)), None)

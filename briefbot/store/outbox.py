@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .engine import from_db as _from_db
@@ -57,6 +57,58 @@ def _delivery_fields(r: Any) -> dict[str, Any]:
         "updated_at": _from_db(r.updated_at),
         "delivered_at": _from_db(r.delivered_at),
     }
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """A rendered message to queue: stored together with the step's own record (an alert
+    claim, a digest run) in one transaction, so neither exists without the other."""
+
+    key: str
+    channel: str
+    destination: str
+    payload: Any
+    not_before: datetime | None = None
+
+
+def insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]], unique: list[str]) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING on both backends: a row already there is left as it is,
+    without failing (and rolling back) the transaction it is part of."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        conn.execute(pg_insert(table).on_conflict_do_nothing(index_elements=unique), rows)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        conn.execute(sqlite_insert(table).on_conflict_do_nothing(index_elements=unique), rows)
+
+
+def enqueue_in(conn: Connection, messages: list[OutboxMessage], now: datetime) -> None:
+    """Queue messages inside the caller's transaction; keys already queued are left untouched."""
+    now_db = _to_db(now)
+    insert_ignore(
+        conn,
+        outbox,
+        [
+            dict(
+                key=m.key,
+                channel=m.channel,
+                destination=m.destination,
+                payload=json.dumps(m.payload, ensure_ascii=False, sort_keys=True),
+                status="pending",
+                attempts=0,
+                next_attempt_at=_to_db(m.not_before) if m.not_before else now_db,
+                posted="[]",
+                created_at=now_db,
+                updated_at=now_db,
+            )
+            for m in messages
+        ],
+        ["key"],
+    )
 
 
 def _row(r: Any) -> OutboxRow:
@@ -137,15 +189,35 @@ class OutboxMixin:
             )
         return int(res.rowcount or 0)
 
-    def outbox_claim(self, row_id: int, attempts: int, now: datetime) -> bool:
-        """Mark a row ``sending`` (attempts+1), only if it is still pending with `attempts`."""
+    def outbox_claim(self, row_id: int, attempts: int, now: datetime, owner: str | None = None) -> bool:
+        """Mark a row ``sending`` (attempts+1) by `owner`, only if it is still pending with `attempts`."""
         with self.engine.begin() as conn:
             res = conn.execute(
                 update(outbox)
                 .where(outbox.c.id == row_id, outbox.c.status == "pending", outbox.c.attempts == attempts)
-                .values(status="sending", attempts=attempts + 1, updated_at=_to_db(now))
+                .values(status="sending", attempts=attempts + 1, updated_at=_to_db(now), claimed_by=owner)
             )
         return res.rowcount == 1
+
+    def outbox_sending(self) -> builtins.list[tuple[int, str | None, datetime]]:
+        """(id, claimed_by, claimed at) of every row being sent, to find those whose sender died."""
+        q = select(outbox.c.id, outbox.c.claimed_by, outbox.c.updated_at).where(outbox.c.status == "sending")
+        with self.engine.connect() as conn:
+            return [(r.id, r.claimed_by, _from_db(r.updated_at) or datetime.min) for r in conn.execute(q)]
+
+    def outbox_release_orphans(self, ids: builtins.list[int], now: datetime) -> int:
+        """Put these ``sending`` rows back to ``pending``, due now (their sender is gone)."""
+        if not ids:
+            return 0
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(ids), outbox.c.status == "sending")
+                .values(
+                    status="pending", next_attempt_at=_to_db(now), updated_at=_to_db(now), claimed_by=None
+                )
+            )
+        return int(res.rowcount or 0)
 
     def outbox_delivered(self, row_id: int, posted: list[str], now: datetime) -> None:
         """Delivered wins over anything but delivered: the service has the message."""

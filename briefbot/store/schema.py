@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData(
@@ -70,8 +71,12 @@ articles = Table(
     Column("analysis", Text),
     Column("analysis_hash", String(64)),
     Column("story_id", Integer),
+    # False until the watches were matched against this report's story and its alerts queued
+    # (in the same transaction): a crash in between leaves it False, and the next run does it.
+    Column("alert_checked", Boolean, nullable=False, server_default=false()),
     Index("ix_articles_first_seen_at", "first_seen_at"),
     Index("ix_articles_story_id", "story_id"),
+    Index("ix_articles_alert_checked", "alert_checked"),
 )
 
 article_sources = Table(
@@ -114,6 +119,9 @@ outbox = Table(
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
     Column("delivered_at", DateTime),
+    # "host:pid:start" of the process sending a `sending` row, so another process can tell a
+    # row whose sender died (take it back at once) from one being sent right now (leave it).
+    Column("claimed_by", Text),
     Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
 )
 

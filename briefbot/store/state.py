@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import BriefbotError
@@ -14,7 +15,8 @@ from ..model import Destination, Watch
 from .engine import from_db as _from_db
 from .engine import to_db as _to_db
 from .engine import utcnow
-from .schema import alerts, digest_runs, watches
+from .outbox import OutboxMessage, enqueue_in, insert_ignore
+from .schema import alerts, articles, digest_runs, watches
 
 
 @dataclass
@@ -49,8 +51,15 @@ class StateMixin:
             stories=r["stories"],
         )
 
-    def record_digest_run(self, run: DigestRun) -> None:
+    def record_digest_run(
+        self, run: DigestRun, messages: Sequence[OutboxMessage] = (), now: datetime | None = None
+    ) -> None:
+        """Record a run, and queue its messages in the same transaction: a run is never recorded
+        without its messages (the window would move on and they would never be sent), and
+        messages are never queued for a run that is not recorded (a re-run would queue its
+        window again under a new key and send it twice)."""
         with self.engine.begin() as conn:
+            enqueue_in(conn, list(messages), now or utcnow())
             conn.execute(
                 insert(digest_runs).values(
                     digest=run.digest,
@@ -119,6 +128,46 @@ class StateMixin:
         except IntegrityError:
             return False
         return True
+
+    def stories_to_check(self, limit: int = 500) -> list[int]:
+        """Stories with a report whose alert check is not recorded yet, oldest first: new and
+        edited reports, and those a crash left unchecked."""
+        q = (
+            select(articles.c.story_id)
+            .where(articles.c.alert_checked.is_(False), articles.c.story_id.is_not(None))
+            .group_by(articles.c.story_id)
+            .order_by(func.min(articles.c.id))
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [int(r[0]) for r in conn.execute(q)]
+
+    def record_alert_check(
+        self,
+        article_ids: Sequence[int],
+        claims: Sequence[tuple[str, int, int | None]],
+        messages: Sequence[OutboxMessage],
+        now: datetime,
+    ) -> None:
+        """One alert step's result in one transaction: its messages queued, each (watch, story,
+        article) claimed, and the reports it matched marked checked (only those it read: a
+        report that joined a story meanwhile is checked by the next step). Killed before the commit, the
+        next run does the step again; after it, never again."""
+        now_db = _to_db(now)
+        with self.engine.begin() as conn:
+            enqueue_in(conn, list(messages), now)
+            insert_ignore(
+                conn,
+                alerts,
+                [dict(watch=w, story_id=sid, article_id=aid, created_at=now_db) for w, sid, aid in claims],
+                ["watch", "story_id"],
+            )
+            for i in range(0, len(article_ids), 500):
+                conn.execute(
+                    update(articles)
+                    .where(articles.c.id.in_(list(article_ids[i : i + 500])))
+                    .values(alert_checked=True)
+                )
 
     def count_alerts_since(self, watch: str, since: datetime) -> int:
         with self.engine.connect() as conn:
