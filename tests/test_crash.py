@@ -25,7 +25,6 @@ import pytest
 from briefbot.analyse import model_available
 from briefbot.config import load_config
 from briefbot.store import Store
-
 from httpserver import TestHTTPServer
 from slackserver import SlackServer
 

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from .. import failpoints
 from ..match import Match, WatchIndex
 from ..model import Story, StoryArticle, Watch
 from ..render import alert_context, digest_context
-from .. import failpoints
 from ..store import OutboxMessage, Store
 from .outgoing import Outgoing
 from .stories import article_doc
