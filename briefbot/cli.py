@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -26,19 +27,43 @@ if TYPE_CHECKING:
 log = logging.getLogger("briefbot")
 
 
+# ESC sequences (CSI, OSC/DCS/APC/PM strings, two-byte escapes), then any other C0/C1 control
+# or DEL: what a hostile title or error message could use to rewrite a terminal.
+_CONTROL_RE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]?"  # CSI: ESC [ parameters intermediates final
+    r"|\x1b[\]PX^_][^\x07\x1b\x9c\n]*(?:\x07|\x1b\\|\x9c)?"  # OSC, DCS, SOS, PM, APC up to BEL or ST
+    r"|\x1b[ -/]*[0-~]?"  # nF and Fp/Fe/Fs escapes (ESC c, ESC 7, ESC ( B ...)
+    r"|\x9b[0-?]*[ -/]*[@-~]?"  # the 8-bit CSI
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
+
+
+def _plain(text: str) -> str:
+    """External text made safe for a terminal: no escape sequences or control characters
+    (newline and tab stay: Markdown and tables need them)."""
+    return _CONTROL_RE.sub("", text)
+
+
 class _Redact(logging.Filter):
-    """Replace every configured secret in log records, whatever code logged it."""
+    """Mask every configured secret and strip control characters in log records, whoever logged them."""
 
     def __init__(self) -> None:
         super().__init__()
         self.secrets: set[str] = set()
 
+    def mask(self, text: str) -> str:
+        """Each secret replaced by ***, the longest first so one inside another goes whole."""
+        for s in sorted(self.secrets, key=len, reverse=True):
+            if s in text:
+                text = text.replace(s, "***")
+        return text
+
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
+        try:
             msg = record.getMessage()
-            for s in self.secrets:
-                msg = msg.replace(s, "***")
-            record.msg, record.args = msg, None
+        except Exception:  # noqa: BLE001 - a bad format string: the handler reports it, not the caller
+            return True
+        record.msg, record.args = _plain(self.mask(msg)), None
         return True
 
 
@@ -53,19 +78,17 @@ def _console(stderr: bool = False) -> Console:
 
 def _die(err: BriefbotError, code: int = 2, source: str | None = None) -> NoReturn:
     console = _console(stderr=True)
-    if isinstance(err, ConfigError) and len(err.problems) > 1:
-        head = err.message.split("\n", 1)[0]
-        console.print(f"[bold red]error:[/] {head}", markup=True, soft_wrap=True)
-        raise SystemExit(code)
     lines = describe(err, source)
+    if isinstance(err, ConfigError) and len(err.problems) > 1:
+        lines = [err.message.split("\n", 1)[0], *err.problems] + lines[1:]
     console.print("[bold red]error:[/] ", end="", markup=True)
-    console.print(lines[0], markup=False, soft_wrap=True)
+    console.print(_safe(lines[0]), markup=False, soft_wrap=True)
     for line in lines[1:]:
         if line.startswith("hint: "):
             console.print("[dim]hint:[/] ", end="", markup=True)
-            console.print(line.removeprefix("hint: "), markup=False, soft_wrap=True)
+            console.print(_safe(line.removeprefix("hint: ")), markup=False, soft_wrap=True)
         else:
-            console.print("  " + line, markup=False, soft_wrap=True)
+            console.print("  " + _safe(line), markup=False, soft_wrap=True)
     raise SystemExit(code)
 
 
@@ -83,8 +106,7 @@ class Ctx:
             from .config import load_config
 
             self._cfg = load_config(self.config_path)
-            for secret in _secrets(self._cfg):
-                _redact.secrets.add(secret)
+            _redact.secrets.update(self._cfg.secrets())
         return self._cfg
 
     @property
@@ -98,23 +120,6 @@ class Ctx:
     def close(self) -> None:
         if self._app is not None:
             self._app.close()
-
-
-def _secrets(cfg: Config) -> list[str]:
-    found = []
-    for section in (cfg.slack, cfg.email):
-        if section is None:
-            continue
-        for name in ("token", "signing_secret", "password", "webhook_url"):
-            val = getattr(section, name, None)
-            if val is not None and val.get_secret_value():
-                found.append(val.get_secret_value())
-    from .store import url_password
-
-    pw = url_password(cfg.database)
-    if pw:
-        found.append(pw)
-    return found
 
 
 class BriefbotGroup(click.Group):
@@ -182,10 +187,16 @@ def _ago(dt: datetime | None, now: datetime) -> str:
     return f"in {txt}" if future else f"{txt} ago"
 
 
+def _safe(text: str) -> str:
+    """External text as it may reach a terminal: secrets masked, control characters gone."""
+    return _plain(_redact.mask(text))
+
+
 def _escape(text: str) -> str:
+    """External text for Rich markup: `_safe`, then markup escaped."""
     from rich.markup import escape
 
-    return escape(text)
+    return escape(_safe(text))
 
 
 # -- fetch -------------------------------------------------------------------------
@@ -331,13 +342,13 @@ def sources(obj: Ctx, fmt: str) -> None:
                 [
                     {
                         "name": sc.name,
-                        "url": sc.url,
+                        "url": _redact.mask(sc.url),
                         "interval_seconds": sc.interval.total_seconds(),
                         "enabled": sc.enabled,
                         "last_fetch": iso(st.last_fetch_at),
                         "last_success": iso(st.last_success_at),
                         "last_status": st.last_status,
-                        "last_error": st.last_error,
+                        "last_error": _redact.mask(st.last_error) if st.last_error else None,
                         "consecutive_failures": st.consecutive_failures,
                         "next_due": iso(due),
                     }
@@ -397,7 +408,7 @@ def brief(obj: Ctx, query: str | None, since: str, fmt: str) -> None:
     if out.is_terminal:
         from rich.markdown import Markdown
 
-        out.print(Markdown(text))
+        out.print(Markdown(_safe(text)))
     else:
         click.echo(text, nl=False)
 
@@ -406,29 +417,40 @@ def brief(obj: Ctx, query: str | None, since: str, fmt: str) -> None:
 @main.command()
 @click.pass_obj
 def check(obj: Ctx) -> None:
-    """Validate the config and say exactly what is wrong."""
+    """Validate the config, the database URL and the templates; say exactly what is wrong."""
     from .config import config_path
+    from .render import check_templates
     from .store import safe_url
+    from .store.engine import check_url
 
     path = config_path(obj.config_path)
+    err = _console(stderr=True)
     try:
         cfg = obj.cfg
     except ConfigError as e:
-        err = _console(stderr=True)
         err.print(f"[bold red]{_escape(str(path))}[/]: {len(e.problems)} problem(s)")
         for p in e.problems:
             err.print(f"  [red]✗[/] {_escape(p)}")
+        if e.hint:
+            err.print(f"  [dim]hint:[/] {_escape(e.hint)}")
         raise SystemExit(2) from None
     problems = []
     from .ingest.poll import is_remote
 
+    try:
+        check_url(cfg.database_url())  # its syntax, kind and driver; nothing is opened
+    except BriefbotError as e:
+        problems.append(f"database: {e}")
     for i, s in enumerate(cfg.sources):
         if not is_remote(s.url) and not cfg.resolve_path(s.url).exists():
             problems.append(f"sources[{i}].url: {cfg.resolve_path(s.url)} does not exist")
-    if cfg.templates_dir and not cfg.resolve_path(cfg.templates_dir).is_dir():
-        problems.append(f"templates_dir: {cfg.resolve_path(cfg.templates_dir)} is not a folder")
+    if cfg.templates_dir:
+        tdir = cfg.resolve_path(cfg.templates_dir)
+        if not tdir.is_dir():
+            problems.append(f"templates_dir: {tdir} is not a folder")
+        else:
+            problems.extend(f"templates_dir: {p}" for p in check_templates(tdir))
     if problems:
-        err = _console(stderr=True)
         err.print(f"[bold red]{_escape(str(path))}[/]: {len(problems)} problem(s)")
         for p in problems:
             err.print(f"  [red]✗[/] {_escape(p)}")
@@ -468,7 +490,7 @@ def deliveries(obj: Ctx, status: str | None, limit: int, fmt: str) -> None:
                         "destination": r.destination,
                         "status": r.status,
                         "attempts": r.attempts,
-                        "last_error": r.last_error,
+                        "last_error": _redact.mask(r.last_error) if r.last_error else None,
                         "next_attempt": iso(r.next_attempt_at),
                         "created": iso(r.created_at),
                         "delivered": iso(r.delivered_at),
@@ -704,6 +726,45 @@ def watch_test(obj: Ctx, query: str, since: str) -> None:
     out.print(f"{len(hits)} {'story' if len(hits) == 1 else 'stories'} would have matched")
 
 
+# -- stories ----------------------------------------------------------------------------
+@main.group()
+def stories() -> None:
+    """Stories: the reports grouped as one event, and why."""
+
+
+@stories.command("show")
+@click.argument("story_id", type=int, metavar="ID")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def stories_show(obj: Ctx, story_id: int, fmt: str) -> None:
+    """Story ID's reports, and why each one joined it (shared actors, event words, time apart).
+
+    Story ids are in `briefbot brief --format json`. A report that joined the wrong story tells
+    you here what it had in common; `stories.threshold` in the config makes grouping stricter.
+    """
+    story = obj.app.story(story_id)
+    if fmt == "json":
+        click.echo(json.dumps(story.to_dict(), indent=2, ensure_ascii=False))
+        return
+    out = _console()
+    out.print(f"[bold]story {story_id}[/]: {_escape(story.title)}")
+    for a in story.articles:
+        when = a.when.strftime("%Y-%m-%d %H:%M UTC")
+        out.print(f"- {_escape(a.title or '(untitled)')} ({_escape(', '.join(a.sources))}, {when})")
+        why = a.story_reason
+        if why is None:
+            out.print("  started the story")
+            continue
+        out.print(
+            f"  joined: score {why.get('score')} against {why.get('compared_with')} report(s)"
+            + (f", {why['hours_apart']} h from the nearest" if why.get("hours_apart") is not None else "")
+        )
+        if why.get("shared_actors"):
+            out.print(f"  shared actors: {_escape(', '.join(why['shared_actors']))}")
+        if why.get("event_words"):
+            out.print(f"  event words: {_escape(', '.join(why['event_words']))}")
+
+
 # -- serve ------------------------------------------------------------------------------
 @main.command()
 @click.option(
@@ -764,10 +825,10 @@ def analyze(obj: Ctx, inputs: tuple[str, ...], fmt: str) -> None:
             try:
                 articles.append(app.load_article(item))
             except LoadError as exc:
-                click.echo(str(exc), err=True)  # "PATH: reason (hint: ...)"
+                click.echo(_safe(str(exc)), err=True)  # "PATH: reason (hint: ...)"
                 raise SystemExit(2) from None
             except Exception as exc:  # noqa: BLE001 - a failing URL is reported as the user gave it
-                click.echo(f"{item}: {exc}", err=True)
+                click.echo(_safe(f"{item}: {exc}"), err=True)
                 raise SystemExit(2) from None
         analyses = app.analyse(articles)
         if fmt == "jsonl":
@@ -776,13 +837,15 @@ def analyze(obj: Ctx, inputs: tuple[str, ...], fmt: str) -> None:
         elif fmt == "markdown":
             from .render import render
 
+            terminal = _console().is_terminal
             for analysis in analyses:
-                click.echo(render("analysis.md.j2", analysis.to_dict(), app.templates_dir), nl=False)
+                text = render("analysis.md.j2", analysis.to_dict(), app.templates_dir)
+                click.echo(_plain(text) if terminal else text, nl=False)
         else:
             results = [analysis.to_dict() for analysis in analyses]
             click.echo(json.dumps(results[0] if len(results) == 1 else results, ensure_ascii=False, indent=2))
     except ModelUnavailable as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(_safe(f"error: {exc}"), err=True)
         raise SystemExit(2) from None
     finally:
         if app is not obj._app:

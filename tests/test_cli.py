@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -230,3 +231,62 @@ def test_analyze_a_url_through_the_guarded_fetcher(http_server, tmp_path: Path) 
     cfg.write_text("network: {allow_private: false}\n")
     r = CliRunner().invoke(main, ["--config", str(cfg), "analyze", http_server.url("/pilots")])
     assert r.exit_code == 2 and "private" in r.stderr
+
+
+# -- terminal safety: external text never reaches the terminal with control characters ----------
+ESCAPES = "\x1b]0;owned\x07\x1b[2J\x1b[31m\x9b5m\x1bc\r\x00\x7f"
+
+
+def test_plain_strips_escape_sequences_and_controls() -> None:
+    from briefbot.cli import _escape, _plain
+
+    assert _plain(f"Dock {ESCAPES}strike\tends\nin Vell") == "Dock strike\tends\nin Vell"
+    assert _plain("a\x1b]8;;https://evil.example\x1b\\link\x1b]8;;\x1b\\b") == "alinkb"  # OSC 8 hyperlink
+    assert _plain("title\x1b]0;never ends\nnext line") == "title\nnext line"  # unterminated OSC
+    assert _plain("Zürich – “quoted” ✓") == "Zürich – “quoted” ✓"  # printable Unicode stays
+    assert _escape("[bold]x\x1b[1m[/]") == "\\[bold]x\\[/]"
+
+
+def test_watch_test_and_sources_print_no_escape_sequences(tmp_path: Path) -> None:
+    item = {
+        "id": "vell-1",
+        "url": "https://velmar.example/dock-strike",
+        "title": f"Dock strike {ESCAPES}ends at Vell",
+        "content_text": "Dock workers in Vell ended their strike on Monday. "
+        "\u201cWe won,\u201d said Mara Tolvik, the union leader.",
+        "date_published": "2026-11-30T07:00:00Z",
+    }
+    feed = {"version": "https://jsonfeed.org/version/1.1", "title": "Velmar Courier", "items": [item]}
+    (tmp_path / "velmar.json").write_text(json.dumps(feed), encoding="utf-8")
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(
+        "sources:\n"
+        "  - {name: Velmar Courier, url: velmar.json}\n"
+        '  - {name: "Vell \\e[5mGazette", url: "gone\\e]0;owned\\a.json"}\n',
+        encoding="utf-8",
+    )
+    code, out, err = run("--config", str(cfg), "fetch", "--no-deliver")
+    assert code == 1 and "1 new" in out, out + err
+    code, out, _ = run("--config", str(cfg), "watch", "test", "strike", "--since", "3650d")
+    assert code == 0 and "Dock strike ends at Vell" in " ".join(out.split()), out
+    code, out2, _ = run("--config", str(cfg), "sources")
+    assert code == 0 and "Vell Gazette" in out2
+    for text in (out, out2, err):
+        assert not any(c in text for c in "\x1b\x07\x9b\x00\x7f\r"), repr(text)
+    with sqlite3.connect(tmp_path / "briefbot.db") as db:  # stored as received; only the display is cleaned
+        assert (
+            "\x1b]0;owned"
+            in db.execute("select last_error from sources where last_error is not null").fetchone()[0]
+        )
+    code, out, _ = run("--config", str(cfg), "brief", "--since", "3650d", "--format", "json")
+    assert "\\u001b" in out  # JSON output keeps the text, escaped as JSON does
+
+
+def test_every_config_problem_is_listed_by_any_command(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("sources: [{name: a, url: x, interval: 1s}]\nnetwork: {timeout: soon}\n")
+    code, _, err = run("--config", str(cfg), "sources")
+    assert code == 2 and "2 problems" in err, err
+    assert (
+        "sources[0].interval: must be at least 30s" in err and "network.timeout: expected a duration" in err
+    )

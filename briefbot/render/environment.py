@@ -15,8 +15,16 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from jinja2.exceptions import UndefinedError
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    meta,
+    nodes,
+    select_autoescape,
+)
+from jinja2.exceptions import TemplateError, TemplateNotFound, TemplateSyntaxError, UndefinedError
 
 from ..errors import BriefbotError
 from .filters import (
@@ -48,6 +56,7 @@ __all__ = [
     "KINDS",
     "MEDIA",
     "RenderError",
+    "check_templates",
     "RenderedEmail",
     "default_templates_dir",
     "email_subject",
@@ -135,26 +144,156 @@ def template_name(kind: str, medium: str) -> str:
     return f"{kind}.{_EXT[medium]}.j2"
 
 
-def _template_line(name: str, tb: TracebackType | None) -> int | None:
-    """The template line a render error happened on (Jinja maps its frames to template lines)."""
-    line = None
+def _shown(filename: str | None, templates_dir: str | None) -> str | None:
+    """A template's file as the operator knows it: relative to its folder."""
+    if not filename:
+        return None
+    for folder in (templates_dir, str(default_templates_dir())):
+        if folder:
+            try:
+                return str(Path(filename).resolve().relative_to(Path(folder).resolve()))
+            except ValueError:
+                continue
+    return filename
+
+
+def _template_frames(tb: TracebackType | None, templates_dir: str | None) -> list[tuple[str, int]]:
+    """(template, line) of each template frame, outermost first. Jinja rewrites the traceback of
+    a render so each template frame is a fake one whose globals hold ``__jinja_exception__``;
+    a compiled template's own frames hold ``__jinja_template__``, which maps their lines."""
+    frames: list[tuple[str, int]] = []
     while tb is not None:
-        if tb.tb_frame.f_code.co_filename.endswith(name):
-            line = tb.tb_lineno
+        glob = tb.tb_frame.f_globals
+        shown = None
+        if "__jinja_exception__" in glob:
+            shown, line = _shown(tb.tb_frame.f_code.co_filename, templates_dir), tb.tb_lineno
+        elif "__jinja_template__" in glob:  # not rewritten: a macro called from Python (subject())
+            template = glob["__jinja_template__"]
+            shown, line = (
+                _shown(template.filename, templates_dir),
+                template.get_corresponding_lineno(tb.tb_lineno),
+            )
+        if shown:
+            frames.append((shown, line))
         tb = tb.tb_next
-    return line
+    return frames
+
+
+def _chain(includers: list[tuple[str, int]]) -> str:
+    """`` (included from a.j2 line 2)`` for the two nearest includers (nearest first), then a count."""
+    chain = "".join(f" (included from {f} line {n})" for f, n in includers[:2])
+    return chain + (f" (and {len(includers) - 2} more includes)" if len(includers) > 2 else "")
+
+
+def _where(frames: list[tuple[str, int]], name: str) -> str:
+    """``template alert.md.j2 line 3``: the innermost template frame, and who included it."""
+    if not frames:
+        return f"template {name}"
+    inner, line = frames[-1]
+    return f"template {inner} line {line}{_chain(frames[-2::-1])}"
+
+
+def _template_error(e: Exception, name: str, templates_dir: str | None) -> BriefbotError:
+    """Any exception out of loading or rendering template `name`, as a RenderError naming the
+    template and line; a BriefbotError raised on purpose (by a filter) is returned unchanged."""
+    if isinstance(e, BriefbotError):
+        return e  # check_templates passes anything
+    frames = _template_frames(e.__traceback__, templates_dir)
+    folders = (
+        f"templates_dir ({templates_dir}) or the default templates"
+        if templates_dir
+        else "the default templates"
+    )
+    if isinstance(e, TemplateSyntaxError):
+        where = f"template {_shown(e.filename, templates_dir) or e.name or name} line {e.lineno}"
+        outer = [f for f in frames if f[0] != (_shown(e.filename, templates_dir) or e.name)]
+        return RenderError(
+            f"{where}{_chain(outer[::-1])}: syntax error: {e.message}",
+            hint="fix the Jinja syntax on that line",
+        )
+    if isinstance(e, TemplateNotFound):
+        missing = e.name if isinstance(e.name, str) else str(e)
+        if not frames:
+            return RenderError(f"template {missing} not found in {folders}")
+        return RenderError(
+            f"{_where(frames, name)}: includes {missing}, which is not in {folders}",
+            hint=f"create {missing} in templates_dir, or fix the name",
+        )
+    if isinstance(e, UndefinedError):
+        return RenderError(
+            f"{_where(frames, name)}: {e}", hint="a typo in the template, or a context key it does not have"
+        )
+    if isinstance(e, RecursionError):
+        return RenderError(
+            f"{_where(frames[:1], name)}: its includes lead back to it without end",
+            hint="remove the include that loops back",
+        )
+    if isinstance(e, UnicodeDecodeError):
+        what = f"{_where(frames, name)}: the template it includes" if frames else f"template {name}"
+        return RenderError(f"{what} is not UTF-8 text ({e.reason})", hint="save it as UTF-8")
+    if isinstance(e, TemplateError):
+        return RenderError(f"{_where(frames, name)}: {e.message or type(e).__name__}")
+    return RenderError(
+        f"{_where(frames, name)}: {type(e).__name__}: {e}", hint="an expression in the template failed"
+    )
 
 
 def render(name: str, context: Mapping[str, Any], templates_dir: str | None = None) -> str:
-    """Render one template by name; an undefined name or attribute raises ``RenderError``."""
+    """Render one template by name; any template failure raises ``RenderError`` naming it and the line."""
     try:
         return environment(templates_dir).get_template(name).render(**context)
-    except UndefinedError as e:
-        line = _template_line(name, e.__traceback__)
-        at = f" line {line}" if line else ""
-        raise RenderError(
-            f"template {name}{at}: {e}", hint="a typo in the template, or a context key it does not have"
-        ) from e
+    except BriefbotError:
+        raise
+    except Exception as e:  # noqa: BLE001 - Jinja errors and errors raised by template expressions
+        raise _template_error(e, name, templates_dir) from e
+
+
+_REF_NODES = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)
+
+
+def _ref_name(node: Any) -> str | None:
+    """The fixed name an include/import/extends node names, None when computed."""
+    template = getattr(node, "template", None)
+    value = getattr(template, "value", None)
+    return value if isinstance(value, str) else None
+
+
+def check_templates(templates_dir: str | Path) -> list[str]:
+    """Problems of an operator's templates, without rendering: every ``*.j2`` file in the folder
+    is compiled (syntax errors) and every template it includes, imports or extends by a fixed
+    name must exist (in the folder or the defaults) and compile too. ``file line N: problem``."""
+    tdir = str(templates_dir)
+    env = environment(tdir)
+    own = FileSystemLoader(tdir).list_templates()
+    todo = [n for n in own if n.endswith(".j2") and not Path(n).name.startswith(".")]
+    queued: set[str] = set(todo)
+    problems: list[str] = []
+    while todo:
+        name = todo.pop(0)
+        assert env.loader is not None
+        try:
+            source, filename, _ = env.loader.get_source(env, name)
+            ast = env.parse(source, name, filename)
+        except Exception as e:  # noqa: BLE001 - each is reported, then the next template is checked
+            problems.append(_template_error(e, name, tdir).message.removeprefix("template "))
+            continue
+        for ref in dict.fromkeys(meta.find_referenced_templates(ast)):
+            if ref is None:
+                continue  # a name computed at render time cannot be checked here
+            try:
+                env.loader.get_source(env, ref)
+            except TemplateNotFound:
+                line = next((n.lineno for n in ast.find_all(_REF_NODES) if _ref_name(n) == ref), None)
+                at = f" line {line}" if line else ""
+                where = f"{_shown(filename, tdir)}{at}"
+                problems.append(f"{where}: includes {ref}, which is in neither the folder nor the defaults")
+                continue
+            except Exception:  # noqa: BLE001 - unreadable: reported when it is checked itself
+                pass
+            if ref not in queued:
+                queued.add(ref)
+                todo.append(ref)
+    return problems
 
 
 def _tdir(templates_dir: str | Path | None) -> str | None:
@@ -206,12 +345,10 @@ def render_email(kind: str, ctx: Mapping[str, Any], templates_dir: str | Path | 
         text = str(module)
         subject_macro = getattr(module, "subject", None)
         subject = str(subject_macro()) if callable(subject_macro) else email_subject(kind, ctx)
-    except UndefinedError as e:
-        line = _template_line(txt_name, e.__traceback__)
-        raise RenderError(
-            f"template {txt_name}{f' line {line}' if line else ''}: {e}",
-            hint="a typo in the template, or a context key it does not have",
-        ) from e
+    except BriefbotError:
+        raise
+    except Exception as e:  # noqa: BLE001 - Jinja errors and errors raised by template expressions
+        raise _template_error(e, txt_name, tdir) from e
     subject = clean_header(subject, SUBJECT_MAX) or email_subject(kind, ctx)
     html = inline_css(render(template_name(kind, "html"), {**ctx, "subject": subject}, tdir))
     return RenderedEmail(subject=subject, text=text, html=html)

@@ -56,23 +56,16 @@ def check_url(url: str) -> None:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import NoSuchModuleError
 
-    scheme = url.split(":", 1)[0] if "://" in url else ""
+    bad = f"invalid database URL ({url.split(':', 1)[0]}://…)" if "://" in url else "invalid database URL"
     try:
         parsed = make_url(_with_driver(url))
     except ValueError as e:  # int(port) failed; SQLAlchemy does not say which part
-        what = "the port (after host:) must be a number" if "int()" in str(e) else "the URL is malformed"
-        raise StoreError(
-            f"invalid database URL ({scheme or 'no scheme'}://…): {what}", hint=_URL_HINT
-        ) from None
+        what = "the port (after host:) must be a number" if "int()" in str(e) else "malformed"
+        raise StoreError(f"{bad}: {what}", hint=_URL_HINT) from None
     except SQLAlchemyError:
-        raise StoreError(
-            f"invalid database URL ({scheme + '://…' if scheme else 'no scheme://'}): not a URL SQLAlchemy can read",
-            hint=_URL_HINT,
-        ) from None
+        raise StoreError(f"{bad}: not a URL briefbot can read", hint=_URL_HINT) from None
     if parsed.port is not None and not 1 <= parsed.port <= 65535:
-        raise StoreError(
-            f"invalid database URL ({scheme}://…): the port must be from 1 to 65535", hint=_URL_HINT
-        )
+        raise StoreError(f"{bad}: the port must be from 1 to 65535", hint=_URL_HINT)
     try:
         dialect = parsed.get_dialect()
     except NoSuchModuleError:
@@ -88,7 +81,8 @@ def check_url(url: str) -> None:
             hint="for PostgreSQL: pip install 'briefbot[postgres]'",
         ) from None
     try:
-        dialect(dbapi=dbapi).create_connect_args(parsed)  # the dialect's own checks (sqlite://x.db)
+        # the dialect's own checks (sqlite://x.db); DefaultDialect takes dbapi, the protocol omits it
+        dialect(dbapi=dbapi).create_connect_args(parsed)  # type: ignore[call-arg]
     except (SQLAlchemyError, ValueError, TypeError) as e:
         message = str(e).splitlines()[0] if str(e) else type(e).__name__
         for secret in url_secrets(url):
