@@ -22,7 +22,7 @@ from typing import IO, TYPE_CHECKING, Protocol
 from . import failpoints
 from .config import Config
 from .errors import BriefbotError
-from .model import ArticleText, Destination, Watch
+from .model import ArticleText, Destination, Story, Watch
 from .store import Delivery, SourceState, Status, Store, StoredArticle, utcnow
 
 if TYPE_CHECKING:
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-STORY_WINDOW = timedelta(days=3)  # how far back a new article looks for its story
 STORY_POOL_MAX = 5000  # recent grouped articles compared with a new one, at most
 ANALYSE_BATCH = 16  # articles handed to the analyser at once; it pipes them through spaCy in small batches
 
@@ -236,46 +235,47 @@ class App:
         return done
 
     def group_stories(self) -> int:
-        """Give every analysed article without a story one: the story of the most similar recent
-        article, or a new one (``briefbot.analyse.stories.assign`` decides). Returns how many
-        joined an existing story. Articles already in a story keep it (an edit is the same story)."""
-        from .analyse.stories import Candidate, assign, features
+        """Give every analysed article without a story one: the story whose reports it agrees
+        with as a whole, or a new one (``briefbot.analyse.stories.assign`` decides, with word
+        weights from the recent articles). Returns how many joined an existing story. Articles
+        already in a story keep it (an edit is the same story)."""
+        from .analyse.stories import Candidate, Corpus, Settings, assign, features
 
-        def feats(a: StoredArticle) -> Candidate:
+        def cand(a: StoredArticle) -> Candidate:
             an = a.analysis
-            return Candidate(
-                a.id,
-                a.story_id,
-                features(
-                    {
-                        "title": a.title,
-                        "text": a.text,
-                        "key_points": an.key_points if an else [],
-                        "actors": an.actors if an else [],
-                        "published": a.when,
-                    }
-                ),
+            f = features(
+                {
+                    "title": a.title,
+                    "text": a.text,
+                    "key_points": an.key_points if an else [],
+                    "actors": an.actors if an else [],
+                    "dateline": an.dateline if an else None,
+                    "published": a.when,
+                }
             )
+            return Candidate(a.id, a.story_id, f, a.when)
 
         fresh = self.store.articles(ungrouped=True)
         if not fresh:
             return 0
-        fresh.sort(key=lambda a: (a.first_seen, a.id))
-        since = fresh[0].first_seen - STORY_WINDOW
+        settings = Settings(threshold=self.cfg.stories.threshold, window=self.cfg.stories.window)
+        since = min(a.first_seen for a in fresh) - settings.window
         pool = [
-            a
+            cand(a)
             for a in self.store.articles(since=since, limit=STORY_POOL_MAX)
             if a.story_id is not None and a.analysis is not None
         ]
+        news = [cand(a) for a in fresh]
+        corpus = Corpus([c.features for c in pool + news])
         titles = {a.id: a.title for a in fresh}
+        created: dict[int, int] = {}
         joined = 0
-        for art, best in assign([feats(a) for a in fresh], [feats(a) for a in pool]):
-            if best is not None and best.story_id is not None:
-                self.store.join_story(art.id, best.story_id)
-                art.story_id = best.story_id
-                joined += 1
+        for art, key, why in assign(news, pool, settings, corpus):
+            if key < 0 and key not in created:
+                created[key] = self.store.create_story(art.id, titles[art.id])
             else:
-                art.story_id = self.store.create_story(art.id, titles[art.id])
+                self.store.join_story(art.id, created.get(key, key), reason=why.to_dict() if why else None)
+                joined += 1
             failpoints.hit("group:story-assigned")
         return joined
 
@@ -331,6 +331,17 @@ class App:
 
         until = until or self.clock()
         return build_brief(self.store, query, until - since, until)
+
+    def story(self, story_id: int) -> Story:
+        """One stored story with all its reports (and why each joined)."""
+        from .notify import group
+
+        found = group(self.store.articles(story_ids=[story_id]))
+        if not found:
+            raise BriefbotError(
+                f"no story {story_id}", hint="`briefbot brief --format json` lists stories with their ids"
+            )
+        return found[0]
 
     # -- watches -----------------------------------------------------------------------------------
     def watches(self) -> list[Watch]:

@@ -141,6 +141,7 @@ class StoryArticle:
     sources: list[str] = field(default_factory=list)
     analysis: Analysis | None = None
     story_id: int | None = None
+    story_reason: dict[str, Any] | None = None  # why it joined its story (None: it started it)
 
     @property
     def when(self) -> datetime:
@@ -248,6 +249,7 @@ class Story:
         from dataclasses import asdict
 
         return {
+            "id": self.id,
             "title": self.title,
             "url": self.lead.url,
             "published": _iso(self.published),
@@ -259,6 +261,7 @@ class Story:
                     "source": a.sources[0] if a.sources else None,
                     "published": _iso(a.when),
                     "full_text": a.text_full,
+                    "joined": a.story_reason,
                 }
                 for a in self.articles
             ],

@@ -298,6 +298,7 @@ class ArticlesMixin:
                 version=r["version"],
                 sources=names.get(r["id"], []),
                 analysis=Analysis.from_dict(json.loads(r["analysis"])) if r["analysis"] else None,
+                story_reason=json.loads(r["story_reason"]) if r["story_reason"] else None,
                 story_id=r["story_id"],
                 content_hash=r["content_hash"],
             )
@@ -335,9 +336,193 @@ class ArticlesMixin:
             conn.execute(update(articles).where(articles.c.id == article_id).values(story_id=sid))
         return int(sid)
 
-    def join_story(self, article_id: int, story_id: int, now: datetime | None = None) -> None:
+    def join_story(
+        self,
+        article_id: int,
+        story_id: int,
+        now: datetime | None = None,
+        reason: dict[str, Any] | None = None,
+    ) -> None:
+        """Put the article in the story; `reason` says why (shown by `briefbot stories show`)."""
+        why = json.dumps(reason, ensure_ascii=False) if reason is not None else None
         with self.engine.begin() as conn:
-            conn.execute(update(articles).where(articles.c.id == article_id).values(story_id=story_id))
+            conn.execute(
+                update(articles)
+                .where(articles.c.id == article_id)
+                .values(story_id=story_id, story_reason=why)
+            )
             conn.execute(
                 update(stories).where(stories.c.id == story_id).values(updated_at=_to_db(now or utcnow()))
             )
+
+    # -- polls with caps and article pages (briefbot.ingest.poll) ---------------------------------
+    # An article whose page could not be had yet is stored with its feed summary and its entry
+    # hash in upper case: a hex digest never is, so the marker costs no column, a re-read feed
+    # never takes the item for unchanged (its hash differs), and `pages_to_retry` finds it again.
+
+    @staticmethod
+    def page_pending_hash(entry_hash: str) -> str:
+        """The entry hash that marks an article as still waiting for its page."""
+        return entry_hash.upper()
+
+    @staticmethod
+    def is_page_pending(entry_hash: str) -> bool:
+        return entry_hash != entry_hash.lower()
+
+    def ingest_feed(
+        self,
+        source_id: int,
+        items: Sequence[ArticleIn],
+        now: datetime,
+        *,
+        limit: int | None = None,
+        defer: Callable[[ArticleIn, str | None, datetime | None], bool] | None = None,
+        success: dict[str, Any] | None = None,
+        validators: dict[str, Any] | None = None,
+    ) -> tuple[int, list[ArticleIn], int, list[tuple[Change, int]]]:
+        """One feed response in one transaction, with the source's state only as far as it is true.
+
+        Items whose entry hash is stored already are only linked. Of the others, in feed order,
+        the first ``limit`` are taken and the rest wait for a later poll (nothing of them is
+        written). Of those taken, ``defer(item, stored entry hash, first seen)`` picks the ones that
+        wait for their article page (returned untouched); the rest are stored.
+
+        ``success`` (``success_values`` without validators) is written only when nothing is
+        deferred: the caller writes it once the deferred items are stored (``store_pages``).
+        ``validators`` (etag, last_modified) are written only when, besides, nothing waits; else
+        the stored ones are cleared, so the next poll reads the whole feed again instead of being
+        told 304 about items it never stored. Returns (unchanged count, deferred items, waiting
+        count, changes of the stored items in their order).
+        """
+        now_db = _to_db(now)
+        latest = {item.key: item for item in items}  # a feed listing an item twice: the last one wins
+        cols = (
+            articles.c.entry_hash,
+            articles.c.content_hash,
+            articles.c.text_full,
+            articles.c.first_seen_at,
+        )
+        for _attempt in range(3):
+            try:
+                with self.engine.begin() as conn:
+                    existing = self._ids_by_key(conn, list(latest), *cols)
+                    unchanged: list[int] = []
+                    todo: list[ArticleIn] = []
+                    for key, item in latest.items():
+                        row = existing.get(key)
+                        if row is not None and row.entry_hash == item.entry_hash:
+                            unchanged.append(row.id)
+                        else:
+                            todo.append(item)
+                    taken = todo if limit is None else todo[: max(limit, 0)]
+                    waiting = len(todo) - len(taken)
+                    deferred: list[ArticleIn] = []
+                    ready: list[ArticleIn] = []
+                    for item in taken:
+                        row = existing.get(item.key)
+                        seen = _from_db(row.first_seen_at) if row is not None else None
+                        stored_hash = row.entry_hash if row is not None else None
+                        if defer is not None and defer(item, stored_hash, seen):
+                            deferred.append(item)
+                        else:
+                            ready.append(item)
+                    self._link_sources(conn, unchanged, source_id, now_db)
+                    changes = self._upsert_batch(conn, source_id, ready, now_db, existing) if ready else []
+                    if not deferred and success is not None:
+                        SourcesMixin._record_success(conn, source_id, success)
+                    if deferred or waiting:
+                        SourcesMixin._record_success(conn, source_id, {"etag": None, "last_modified": None})
+                    elif validators is not None:
+                        SourcesMixin._record_success(conn, source_id, validators)
+                    return len(unchanged), deferred, waiting, changes
+            except IntegrityError:
+                continue  # another process inserted one of these first: go round, it is an update now
+        raise StoreError(
+            f"could not store {len(items)} articles: they kept conflicting with a concurrent writer"
+        )
+
+    def store_pages(
+        self,
+        source_id: int,
+        items: Sequence[ArticleIn],
+        now: datetime,
+        *,
+        success: dict[str, Any] | None = None,
+        validators: dict[str, Any] | None = None,
+    ) -> list[tuple[Change, int]]:
+        """Items that waited for their article page (fetched or not), and -- when this is the last
+        of them -- the source's success and validators, in one transaction."""
+        now_db = _to_db(now)
+        for _attempt in range(3):
+            try:
+                with self.engine.begin() as conn:
+                    changes = self._upsert_batch(conn, source_id, items, now_db) if items else []
+                    if success is not None:
+                        SourcesMixin._record_success(conn, source_id, success)
+                    if validators is not None:
+                        SourcesMixin._record_success(conn, source_id, validators)
+                    return changes
+            except IntegrityError:
+                continue
+        raise StoreError(
+            f"could not store {len(items)} articles: they kept conflicting with a concurrent writer"
+        )
+
+    def pages_to_retry(
+        self, source_ids: Sequence[int], since: datetime, per_source: int
+    ) -> dict[int, list[ArticleIn]]:
+        """Articles of these sources still waiting for their page (see ``page_pending_hash``) that
+        were first seen after ``since``, oldest first, at most ``per_source`` each; as ArticleIn
+        with the stored text and the pending entry hash."""
+        if not source_ids or per_source <= 0:
+            return {}
+        rank = (
+            func.row_number()
+            .over(
+                partition_by=article_sources.c.source_id,
+                order_by=(articles.c.first_seen_at, articles.c.id),
+            )
+            .label("rank")
+        )
+        inner = (
+            select(
+                article_sources.c.source_id,
+                articles.c.key,
+                articles.c.url,
+                articles.c.guid,
+                articles.c.title,
+                articles.c.summary,
+                articles.c.text,
+                articles.c.entry_hash,
+                articles.c.content_hash,
+                articles.c.published_at,
+                rank,
+            )
+            .select_from(articles.join(article_sources, article_sources.c.article_id == articles.c.id))
+            .where(
+                article_sources.c.source_id.in_(list(source_ids)),
+                articles.c.first_seen_at >= _to_db(since),
+                articles.c.text_full.is_(False),
+                articles.c.entry_hash != func.lower(articles.c.entry_hash),
+            )
+            .subquery()
+        )
+        q = select(inner).where(inner.c.rank <= per_source).order_by(inner.c.source_id, inner.c.rank)
+        out: dict[int, list[ArticleIn]] = {}
+        with self.engine.connect() as conn:
+            for r in conn.execute(q):
+                out.setdefault(int(r.source_id), []).append(
+                    ArticleIn(
+                        key=r.key,
+                        url=r.url,
+                        guid=r.guid,
+                        title=r.title,
+                        summary=r.summary,
+                        text=r.text,
+                        text_full=False,
+                        entry_hash=r.entry_hash,
+                        content_hash=r.content_hash,
+                        published=_from_db(r.published_at),
+                    )
+                )
+        return out

@@ -71,6 +71,8 @@ articles = Table(
     Column("analysis", Text),
     Column("analysis_hash", String(64)),
     Column("story_id", Integer),
+    # JSON: why the report joined its story (briefbot.analyse.stories.Why), null when it started it
+    Column("story_reason", Text),
     # False until the watches were matched against this report's story and its alerts queued
     # (in the same transaction): a crash in between leaves it False, and the next run does it.
     Column("alert_checked", Boolean, nullable=False, server_default=false()),
