@@ -152,3 +152,43 @@ def test_bad_database_url_is_a_clear_error(tmp_path: Path) -> None:
         Store.open("postgresql+psycopg://nobody:secretpw@127.0.0.1:1/none?connect_timeout=2")
     except StoreError as e:
         assert "secretpw" not in str(e)
+
+
+def test_head_constant_is_alembics_head() -> None:
+    """The fast start-up check compares with HEAD: it must name the newest migration."""
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
+    from briefbot.store.engine import HEAD, MIGRATIONS
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(cfg).get_current_head() == HEAD
+
+
+def test_instances_starting_at_once_all_come_up(db_url: str) -> None:
+    """Three processes open a fresh database at the same moment: all succeed, one schema."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, time; from briefbot.store import Store; "
+        "time.sleep(max(0.0, float(sys.argv[2]) - time.time())); Store.open(sys.argv[1]).close(); print('up')"
+    )
+    import time
+
+    start = time.time() + 2.0
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, db_url, str(start)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], [o[1][-500:] for o in outs]
+    eng = make_engine(db_url)
+    assert current_revision(eng) is not None
+    eng.dispose()

@@ -125,14 +125,45 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+HEAD = "0006"  # the newest migration; a test checks it is Alembic's head
+_MIGRATION_LOCK = 0x62726966  # "brif": the PostgreSQL advisory lock every instance takes to migrate
+
+
+def _stored_revision(engine: Engine) -> str | None:
+    """The schema version with one query, without loading Alembic (None: no schema yet)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
+    except DBAPIError:
+        return None
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema up to `revision` (Alembic), inside one transaction."""
+    """Bring the schema up to `revision` (Alembic), inside one transaction.
+
+    Any number of instances may start at once: on PostgreSQL the upgrade runs under a
+    transaction-scoped advisory lock, so one migrates while the others wait and then find
+    nothing to do; on SQLite the first write locks the database file the same way. A
+    database already at the newest version costs one query and never loads Alembic.
+    """
+    if revision == "head" and _stored_revision(engine) == HEAD:
+        return
     from alembic import command
     from alembic.config import Config as AlembicConfig
+    from sqlalchemy import text
 
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+        elif conn.dialect.name == "sqlite":
+            # pysqlite runs DDL outside a transaction of its own: take the database's write lock
+            # first, so a second instance waits here and then finds the schema up to date.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
 
