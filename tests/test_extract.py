@@ -280,3 +280,27 @@ def test_parse_date_round_trips_isoformat(dt: datetime) -> None:
         assert dt.year in (1, 9999)
     else:
         assert result == dt and result.utcoffset() == timedelta(0)
+
+
+# --------------------------------------------------------------------------- markup nested too deep
+
+
+@pytest.mark.parametrize("depth", [300, 5_000, 200_000])
+def test_fragment_nested_past_the_parser_limit_keeps_its_text(depth: int) -> None:
+    fragment = "<p>Lead.</p>" + "<div>" * depth + "<p>The deep text.</p>" + "</div>" * depth + "<p>After.</p>"
+    assert html_to_text(fragment) == "Lead.\n\nThe deep text.\n\nAfter."
+
+
+def test_page_nested_200000_divs_deep_is_extracted() -> None:
+    body = " ".join(["The lock keeper said the canal reopens once the gates are mended."] * 8)
+    deep = "<div>" * 200_000 + f"<p>{body}</p>" + "</div>" * 200_000
+    html = f"<html><head><title>Canal gates</title></head><body><article>{deep}</article></body></html>"
+    result = extract_article(html, "https://canal.example/gates")
+    assert result.is_full and "lock keeper" in result.text
+
+
+def test_ordinary_markup_is_not_flattened() -> None:
+    from briefbot.ingest.extract import _flatten
+
+    html = "<div>" * 50 + "<p>x</p>" + "</div>" * 50 + "<span>y</span>" * 500
+    assert _flatten(html) is html  # many tags, none deeper than the limit: the very same string

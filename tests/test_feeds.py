@@ -441,3 +441,53 @@ def test_fast_path_keeps_the_text_feedparser_sanitising_would_have_kept() -> Non
     assert entry.summary == "Lead"
     assert entry.content_text == "Body bold\n\nTwo link"
     assert "steal" not in (entry.content_html or "") and "<style" not in (entry.content_html or "")
+
+
+# --------------------------------------------------------------------------- hostile JSON Feeds
+
+
+def _json_feed(items: str) -> bytes:
+    return (
+        '{"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": [' + items + "]}"
+    ).encode()
+
+
+def test_json_item_nested_too_deep_costs_only_itself() -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    body = _json_feed(
+        '{"id": "a", "url": "https://j.example/a", "title": "A"},'
+        f'{{"id": "b", "url": "https://j.example/b", "title": "B", "tags": {deep}}},'
+        '{"id": "c", "url": "https://j.example/c", "title": "C, with \\"quotes\\" and [brackets]"}'
+    )
+    feed = parse_feed(body, "https://j.example/feed.json")
+    assert [e.guid for e in feed.entries] == ["a", "c"]
+    assert feed.entries[1].title == 'C, with "quotes" and [brackets]'
+    assert len(feed.warnings) == 1 and "item 2" in feed.warnings[0]
+
+
+def test_json_feed_nested_too_deep_outside_its_items_is_a_feed_error() -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    body = ('{"version": "https://jsonfeed.org/version/1.1", "extra": ' + deep + ', "items": []}').encode()
+    with pytest.raises(FeedError, match="invalid JSON feed"):
+        parse_feed(body, "https://j.example/feed.json")
+
+
+def test_json_ids_of_thousands_of_digits_and_dates_past_the_calendar() -> None:
+    body = _json_feed(
+        '{"id": ' + "7" * 5000 + ', "url": "https://j.example/long", "title": "Long"},'
+        '{"id": 42, "url": "https://j.example/n", "title": "Number id",'
+        ' "date_published": "9999-12-31T23:59:59-23:59", "date_modified": "0001-01-01T00:00:00+01:00"}'
+    )
+    long_id, number = parse_feed(body, "https://j.example/feed.json").entries
+    assert (
+        long_id.guid == "7" * 5000
+    )  # read; the poll leaves it out as no identity (tests/test_ingest_bounds.py)
+    assert number.guid == "42" and number.published is None and number.updated is None
+
+
+def test_json_item_with_a_non_scalar_id_is_skipped() -> None:
+    body = _json_feed(
+        '{"id": {"nested": [1]}, "url": "https://j.example/x"}, {"id": "ok", "url": "https://j.example/ok"}'
+    )
+    feed = parse_feed(body, "https://j.example/feed.json")
+    assert [e.guid for e in feed.entries] == ["ok"] and "id is a dict" in feed.warnings[0]

@@ -344,6 +344,35 @@ def test_redirect_limit(http_server: TestHTTPServer) -> None:
         assert f.fetch(http_server.url("/r0")).body == RSS
 
 
+@pytest.mark.parametrize(
+    "location",
+    [
+        "http://[::1",  # a broken IPv6 literal
+        "http://xn--/feed.xml",  # an A-label the idna codec refuses
+        "http://256.256.256.256/feed.xml",
+        "http://a\x7fb/feed.xml",  # a control character
+        "http://",  # an empty host (joining would quietly keep ours)
+        "//",
+        "http:///feed.xml",
+        "http://:80/feed.xml",
+        "http://user@:80/feed.xml",
+    ],
+)
+def test_malformed_location_is_a_clear_fetch_error(
+    http_server: TestHTTPServer, fetcher: Fetcher, location: str
+) -> None:
+    def broken(h: Handler) -> None:
+        h.wfile.write(
+            b"HTTP/1.1 302 Found\r\nLocation: " + location.encode() + b"\r\nContent-Length: 0\r\n\r\n"
+        )
+
+    http_server.route("/moved", handler=broken)
+    err = fetch_error(fetcher, http_server.url("/moved"))
+    assert err.kind == "redirects"
+    assert "redirected to" in err.message and location.strip()[:8] in err.message
+    assert err.hint and "broken redirect" in err.hint
+
+
 @pytest.mark.parametrize("url", ["ftp://example.com/feed.xml", "file:///etc/passwd", "javascript:alert(1)"])
 def test_non_http_schemes_are_refused(url: str) -> None:
     with Fetcher() as f:

@@ -45,6 +45,7 @@ def extract_article(html: str, url: str | None = None) -> Extracted:
     """
     import trafilatura  # imported here: it is slow to import and only pages need it
 
+    html = _flatten(html)  # libxml2 stops at 256 levels: a page nested deeper would lose its text
     doc = trafilatura.bare_extraction(
         html,
         url=url,
@@ -123,6 +124,52 @@ _DROP = frozenset({"script", "style", "noscript", "template", "head", "title", "
 _VOID = frozenset({"br", "hr", "img", "input", "meta", "link", "source", "wbr", "area", "base", "col"})
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 
+# libxml2's HTML parser gives up below 256 open elements and drops the rest of the document
+# (recover=True or not): 200,000 nested <div>s would leave an article without its text. Elements
+# that markup nests (and closes) are therefore limited to MAX_NESTING levels before parsing;
+# what is inside deeper ones is kept, only the extra wrappers go. Elements whose end tag HTML lets
+# authors leave out (p, li, td, tr, dd, ...) are not counted: a long list would look deep.
+MAX_NESTING = 128
+_NESTING = frozenset(
+    """a abbr article aside b bdi bdo big blockquote center cite code del details dfn div dl em
+    fieldset figure font footer form header i ins kbd label main mark nav ol pre q s samp section
+    small span strike strong sub summary sup table tt u ul var""".split()
+)
+_ANY_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)\b[^>]*>")
+
+
+def _flatten(html: str, limit: int = MAX_NESTING) -> str:
+    """``html`` with nesting elements deeper than ``limit`` unwrapped (their content kept).
+
+    One linear pass over the tags, and only when there are enough of them to nest that deep.
+    Unclosed nesting elements count as open for good, so broken markup loses wrappers sooner,
+    never text.
+    """
+    if html.count("<") <= limit:
+        return html
+    depth = 0
+    dropped = False
+
+    def tag(m: re.Match[str]) -> str:
+        nonlocal depth, dropped
+        if m.group(2).lower() not in _NESTING:
+            return m.group(0)
+        if m.group(1):  # closing
+            keep = depth <= limit
+            depth = max(depth - 1, 0)
+        else:
+            depth += 1
+            keep = depth <= limit or m.group(0).endswith("/>")
+            if m.group(0).endswith("/>"):
+                depth -= 1
+        if keep:
+            return m.group(0)
+        dropped = True
+        return " "
+
+    flat = _ANY_TAG.sub(tag, html)
+    return flat if dropped else html
+
 
 # Literal C1 controls in text are almost always cp1252 punctuation decoded as latin-1; the stdlib
 # parser mapped such character references (&#150;) to cp1252 as HTML5 says, and so does this.
@@ -151,7 +198,13 @@ def _fragment_root(fragment: str) -> Any:
     """The fragment as an lxml HTML document, without the elements whose text is not content."""
     # Parsed as body content from the start: a leading <style> or <title> would otherwise open an
     # implied head that swallows what follows.
-    root = etree.fromstring("<html><body>" + fragment, _fragment_parser())
+    parser = _fragment_parser()
+    root = etree.fromstring("<html><body>" + fragment, parser)
+    if any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
+        # nested past libxml2's limit: everything from there on was dropped; unwrap and parse again
+        root = etree.fromstring("<html><body>" + _flatten(fragment), parser)
+        if any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
+            root = etree.fromstring("<html><body>" + _flatten(fragment, 0), parser)
     if root is None:  # nothing but whitespace or comments
         return None
     etree.strip_elements(root, *_DROP_TAGS, with_tail=False)

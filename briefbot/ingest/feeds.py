@@ -4,13 +4,19 @@ The input is the body the fetcher downloaded (never a URL: feedparser would fetc
 itself, and it even opens a *bytes* value as a local file name if one exists, so the body
 is always handed over as a stream). Errors say what the content actually was, because
 "no entries" is useless to a user who pasted a homepage instead of its feed.
+
+Feeds are hostile input: one broken item (a date past the calendar, an id no column holds, a
+JSON value nested too deep to parse) is skipped with a warning and never costs its neighbours,
+and plain-text fields stay plain text ("Vec<T>" is not a tag).
 """
 
 from __future__ import annotations
 
 import calendar
+import html.entities
 import io
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,11 +26,14 @@ from typing import Any
 from urllib.parse import urljoin
 
 import feedparser
+from feedparser.mixin import _FeedParserMixin
 
 from briefbot.errors import FeedError
 from briefbot.ingest.extract import clean_html_and_text, html_to_text
 
 __all__ = ["Entry", "ParsedFeed", "discover_feeds", "looks_like_html", "parse_feed"]
+
+log = logging.getLogger(__name__)
 
 _FEED_TYPES = frozenset(
     {
@@ -76,6 +85,9 @@ class ParsedFeed:
     link: str | None
     entries: list[Entry] = field(default_factory=list)
     version: str | None = None
+    # What was wrong but did not stop the feed: items skipped (one line each), undefined entities.
+    # Not part of equality: the two XML paths must agree on what they keep, not on how they got it.
+    warnings: list[str] = field(default_factory=list, compare=False)
 
 
 # --------------------------------------------------------------------------- sniffing
@@ -161,12 +173,67 @@ def discover_feeds(html: bytes | str, url: str, content_type: str | None = None)
 # --------------------------------------------------------------------------- helpers
 
 
-def _text(value: Any) -> str | None:
-    """A plain-text field: markup stripped, whitespace collapsed, empty -> None."""
+# Every element name HTML has had. Any other "tag" in a title or summary -- Vec<T>, Option<u8>,
+# x<y -- is text that mentions code or maths, and is kept as such (see _protect).
+_HTML_ELEMENTS = frozenset(
+    """a abbr acronym address applet area article aside audio b base basefont bdi bdo bgsound big blink
+    blockquote body br button canvas caption center cite code col colgroup data datalist dd del details
+    dfn dialog dir div dl dt em embed fieldset figcaption figure font footer form frame frameset h1 h2 h3
+    h4 h5 h6 head header hgroup hr html i iframe img input ins isindex kbd keygen label legend li link
+    listing main map mark marquee math menu menuitem meta meter nav nobr noembed noframes noscript object
+    ol optgroup option output p param picture plaintext pre progress q rb rp rt rtc ruby s samp script
+    search section select slot small source spacer span strike strong style sub summary sup svg table
+    tbody td template textarea tfoot th thead time title tr track tt u ul var video wbr xmp""".split()
+)
+_TAG_START = re.compile(r"<(?=/?([A-Za-z][\w:.-]*))")
+
+
+def _protect(markup: str) -> str:
+    """``markup`` with every "<" that opens no HTML element written as "&lt;", so an HTML parser
+    keeps "Vec<T>" and "x<y then" as text instead of swallowing them as unknown tags. Namespaced
+    (o:p) and custom (amp-img) elements count as markup."""
+
+    def lt(m: re.Match[str]) -> str:
+        name = m.group(1)
+        return "<" if ":" in name or "-" in name or name.lower() in _HTML_ELEMENTS else "&lt;"
+
+    return _TAG_START.sub(lt, markup) if "<" in markup else markup
+
+
+def _field(value: Any, kind: str = "title") -> str | None:
+    """A plain-text field of a feed, read as its ``kind`` says; whitespace collapsed, empty -> None.
+
+    "text": plain text whatever it holds (Atom type="text", the spec's word); "html": markup, so its
+    text (Atom type="html"/"xhtml"); "summary": markup too (RSS descriptions are HTML by custom);
+    "title": text by spec (RSS and JSON Feed titles) that feeds still fill with entities or tags --
+    markup only when feedparser's conservative ``looks_like_html`` says so (a closing tag or an
+    entity, every tag a known one). In markup, a "<" that opens no HTML element stays text
+    (``_protect``). So "Using Vec&lt;T&gt; in Rust" keeps its <T> everywhere, and
+    "Fish &amp;amp; chips" still reads "Fish & chips".
+    """
     if not isinstance(value, str):
         return None
-    cleaned = html_to_text(value) if "<" in value or "&" in value else " ".join(value.split())
+    if kind == "title":
+        kind = "html" if _FeedParserMixin.looks_like_html(value) else "text"
+    if kind in ("html", "summary") and ("<" in value or "&" in value):
+        cleaned = html_to_text(_protect(value))
+    else:
+        cleaned = " ".join(value.split())
     return cleaned or None
+
+
+def _text(value: Any) -> str | None:
+    """A field that is plain text by spec (titles, names): see ``_field``."""
+    return _field(value, "title")
+
+
+def _declared(detail: Any, default: str) -> str:
+    """The kind an Atom ``*_detail`` declares ("html" for html and xhtml, else "text"); ``default``
+    when the feed declares none (RSS: feedparser's own type there is a guess)."""
+    kind = detail.get("type") if hasattr(detail, "get") else None
+    if not isinstance(kind, str) or not kind:
+        return default
+    return "html" if "html" in kind else "text"
 
 
 def _link(value: Any, base: str) -> str | None:
@@ -189,7 +256,7 @@ def _from_struct(value: Any) -> datetime | None:
         return None
     try:
         return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
-    except (TypeError, ValueError, OverflowError):
+    except (TypeError, ValueError, OverflowError, OSError):
         return None
 
 
@@ -198,19 +265,24 @@ def _from_string(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value.strip():
         return None
     raw = value.strip()
+    if len(raw) > 100:
+        return None  # no date is this long; the parsers need not see it
     parsed: datetime | None
     try:
         parsed = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         try:
             parsed = parsedate_to_datetime(raw)
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             return None
     if parsed is None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-23:59 is past the last day a datetime holds, in UTC
+        return None
 
 
 # --------------------------------------------------------------------------- JSON Feed
@@ -228,60 +300,174 @@ def _json_author(item: dict[str, Any]) -> str | None:
     return None
 
 
-def _parse_json_feed(body: bytes, url: str) -> ParsedFeed:
+# JSON values the scanner below must see: strings (whole), brackets, commas and colons.
+_JSON_TOKEN = re.compile(r'[\[\]{},:"]')
+_JSON_STRING_REST = re.compile(r'(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+def _json_items_apart(text: str) -> tuple[str, list[str]] | None:
+    """(the document with an empty ``items`` array, the text of each item), without recursion.
+
+    json.loads recurses per nesting level and gives up on the whole document (RecursionError) at
+    about a thousand; one item of deeply nested arrays must not cost the feed its other items. This
+    finds the top-level ``items`` array in one linear pass, so each item can be parsed (and fail) on
+    its own. None when the document is not shaped so (then it is invalid as a whole).
+    """
+    depth = 0
+    pos = 0
+    last_string: str | None = None
+    key: str | None = None
+    items_at = -1  # index of the items array's "["
+    start = -1  # start of the current item's text
+    spans: list[tuple[int, int]] = []
+    while True:
+        m = _JSON_TOKEN.search(text, pos)
+        if m is None:
+            return None
+        ch, at = m.group(), m.start()
+        pos = m.end()
+        if ch == '"':
+            rest = _JSON_STRING_REST.match(text, pos)
+            if rest is None:
+                return None
+            if depth == 1:
+                last_string = text[at : rest.end()]
+            pos = rest.end()
+        elif ch == ":":
+            if depth == 1 and last_string is not None:
+                try:
+                    key = json.loads(last_string)
+                except ValueError:
+                    key = None
+        elif ch in "[{":
+            depth += 1
+            if depth == 2 and ch == "[" and key == "items" and items_at < 0:
+                items_at, start = at, pos
+        elif ch in "]}":
+            if items_at >= 0 and depth == 2 and start >= 0:
+                if text[start:at].strip():
+                    spans.append((start, at))
+                return text[:items_at] + "[]" + text[pos:], [text[a:b] for a, b in spans]
+            depth -= 1
+            if depth < 0:
+                return None
+        elif ch == ",":
+            if depth == 1:
+                key = last_string = None
+            elif depth == 2 and items_at >= 0 and start >= 0:
+                spans.append((start, at))
+                start = pos
+
+
+def _load_json_feed(body: bytes, url: str, warnings: list[str]) -> tuple[Any, Any]:
+    """The document and its items; an item too deeply nested to parse becomes None (skipped)."""
     try:
-        data = json.loads(body.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
         raise FeedError(
             f"invalid JSON feed at {url}: {exc}", "the site serves broken JSON; tell its owner"
         ) from None
+    # parse_int=str: an id of thousands of digits is beyond int() (Python limits it to 4,300) and
+    # would fail the whole document; ids are kept as strings anyway, and no other number is read.
+    try:
+        data = json.loads(text, parse_int=str)
+    except json.JSONDecodeError as exc:
+        raise FeedError(
+            f"invalid JSON feed at {url}: {exc}", "the site serves broken JSON; tell its owner"
+        ) from None
+    except RecursionError:
+        apart = _json_items_apart(text)
+        try:
+            if apart is None:
+                raise ValueError("nested too deeply to read")
+            data = json.loads(apart[0], parse_int=str)
+        except (ValueError, RecursionError) as exc:
+            raise FeedError(
+                f"invalid JSON feed at {url}: {exc or 'nested too deeply to read'}",
+                "the site serves broken JSON; tell its owner",
+            ) from None
+        items: list[Any] = []
+        for n, raw in enumerate(apart[1]):
+            try:
+                items.append(json.loads(raw, parse_int=str))
+            except (ValueError, RecursionError) as exc:
+                _skip(warnings, url, n, f"not readable JSON ({exc or 'nested too deeply'})")
+                items.append(None)
+        if isinstance(data, dict):
+            data["items"] = items
+    return data, (data.get("items") if isinstance(data, dict) else None)
+
+
+def _skip(warnings: list[str], url: str, n: int, why: str) -> None:
+    """Note (and log) that item ``n`` (from 0) of the feed at ``url`` was skipped."""
+    message = f"skipped item {n + 1} of the feed at {url}: {why}"
+    warnings.append(message)
+    log.warning("%s", message)
+
+
+def _json_id(value: Any) -> str | None:
+    """A JSON Feed id: a string (or, in version 1.0, a number); anything else is a broken item."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError(f"its id is a {type(value).__name__}, not a string")
+    text = str(value).strip()
+    return text or None
+
+
+def _parse_json_feed(body: bytes, url: str) -> ParsedFeed:
+    warnings: list[str] = []
+    data, items = _load_json_feed(body, url, warnings)
     version = data.get("version") if isinstance(data, dict) else None
     if not isinstance(version, str) or not version.startswith("https://jsonfeed.org/version/"):
         raise FeedError(
             f"{url} is JSON but not a JSON Feed (no https://jsonfeed.org/version/ in 'version')",
             "check the URL points at the site's feed",
         )
-    items = data.get("items")
     if not isinstance(items, list):
         raise FeedError(f"invalid JSON feed at {url}: 'items' must be a list")
     home = _link(data.get("home_page_url"), url)
     feed_author = _json_author(data)
     entries: list[Entry] = []
-    for item in items:
+    for n, item in enumerate(items):
         if not isinstance(item, dict):
-            continue
-        guid = item.get("id")
-        content_html = item.get("content_html") if isinstance(item.get("content_html"), str) else None
-        content_text = item.get("content_text") if isinstance(item.get("content_text"), str) else None
-        summary = _text(item.get("summary"))
-        if summary is None and content_text is not None and content_html is None:
-            summary = (
-                "\n\n".join(" ".join(p.split()) for p in content_text.split("\n\n") if p.strip()) or None
-            )
-        if content_html is None and content_text is not None:
-            # Keep the text author's paragraphs: the downstream takes full text from content_html.
-            paragraphs = [p.strip() for p in content_text.split("\n\n") if p.strip()]
-            content_html = "".join(f"<p>{_escape(p)}</p>" for p in paragraphs) or None
-        content_html, content_text = _content(content_html)
-        entries.append(
-            Entry(
-                guid=str(guid) if guid is not None and str(guid).strip() else None,
-                link=_link(item.get("url"), url) or _link(item.get("external_url"), url),
-                title=_text(item.get("title")),
-                summary=summary,
-                content_html=content_html,
-                content_text=content_text,
-                published=_from_string(item.get("date_published")),
-                updated=_from_string(item.get("date_modified")),
-                author=_json_author(item) or feed_author,
-            )
-        )
+            continue  # not an item at all (or one skipped above)
+        try:
+            entries.append(_json_entry(item, url, feed_author))
+        except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+            _skip(warnings, url, n, str(exc) or type(exc).__name__)
     return ParsedFeed(
         kind="json",
         title=_text(data.get("title")),
         link=home,
         entries=entries,
         version="json" + version.rsplit("/", 1)[-1].replace(".", ""),
+        warnings=warnings,
+    )
+
+
+def _json_entry(item: dict[str, Any], url: str, feed_author: str | None) -> Entry:
+    guid = _json_id(item.get("id"))
+    content_html = item.get("content_html") if isinstance(item.get("content_html"), str) else None
+    content_text = item.get("content_text") if isinstance(item.get("content_text"), str) else None
+    summary = _text(item.get("summary"))  # plain text by the spec; entities decoded only when clearly HTML
+    if summary is None and content_text is not None and content_html is None:
+        summary = "\n\n".join(" ".join(p.split()) for p in content_text.split("\n\n") if p.strip()) or None
+    if content_html is None and content_text is not None:
+        # Keep the text author's paragraphs: the downstream takes full text from content_html.
+        paragraphs = [p.strip() for p in content_text.split("\n\n") if p.strip()]
+        content_html = "".join(f"<p>{_escape(p)}</p>" for p in paragraphs) or None
+    content_html, content_text = _content(content_html)
+    return Entry(
+        guid=guid,
+        link=_link(item.get("url"), url) or _link(item.get("external_url"), url),
+        title=_text(item.get("title")),
+        summary=summary,
+        content_html=content_html,
+        content_text=content_text,
+        published=_from_string(item.get("date_published")),
+        updated=_from_string(item.get("date_modified")),
+        author=_json_author(item) or feed_author,
     )
 
 
@@ -331,7 +517,56 @@ def _get(entry: Any, key: str) -> Any:
 _ENTRY_KEYS = ("id", "link", "title", "summary", "content")
 
 
-def _parse_xml_feed(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
+# bozo reasons that say nothing about the document itself: a feed served without (or with the
+# wrong) Content-Type parses all the same, and an empty one is just an empty feed.
+_BENIGN_BOZO = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
+_XML_ENTITIES = frozenset({b"amp", b"lt", b"gt", b"quot", b"apos"})
+# An entity reference outside CDATA sections and comments (inside them "&nbsp;" is just text).
+_ENTITY_REF = re.compile(rb"<!\[CDATA\[.*?\]\]>|<!--.*?-->|&([A-Za-z][A-Za-z0-9._-]*);", re.DOTALL)
+
+
+def _undefined_entity(exc: BaseException | None) -> bool:
+    return exc is not None and "undefined entity" in str(exc).lower()
+
+
+def _define_entities(body: bytes) -> tuple[bytes, list[str]] | None:
+    """``body`` with HTML entity references (&nbsp;, &eacute;, ...) written as character
+    references, and the names replaced, when that is all that kept it from being well-formed XML.
+
+    Feeds are full of HTML entities XML does not define; feedparser then falls back to its lenient
+    parser, which reads them as HTML would. Writing them as character references gives the same
+    characters through the strict parsers, and proves the entities were the only problem. None
+    when the document declares entities of its own or is broken in other ways too.
+    """
+    if _etree is None or b"<!ENTITY" in body or b"<!entity" in body:
+        return None
+    names: list[str] = []
+
+    def sub(m: re.Match[bytes]) -> bytes:
+        name = m.group(1)
+        if name is None or name in _XML_ENTITIES:
+            return m.group(0)
+        text = name.decode("ascii")
+        chars = html.entities.html5.get(text + ";")
+        if text not in names:
+            names.append(text)
+        if chars is None:
+            return b"&amp;" + name + b";"  # no such entity anywhere: keep it as the text it is
+        return b"".join(b"&#%d;" % ord(c) for c in chars)
+
+    fixed = _ENTITY_REF.sub(sub, body)
+    if not names:
+        return None
+    try:
+        _etree.fromstring(fixed, _xml_parser())
+    except (_etree.XMLSyntaxError, ValueError):
+        return None
+    return fixed, names
+
+
+def _parse_xml_feed(
+    body: bytes, url: str, content_type: str | None, *, entities_defined: bool = False
+) -> ParsedFeed:
     # feedparser resolves relative links (also inside content) against content-location,
     # but mangles file:// bases ("file://srv/..."), so those are resolved by _link alone.
     headers = {"content-location": url} if url.lower().startswith(("http:", "https:")) else {}
@@ -343,10 +578,23 @@ def _parse_xml_feed(body: bytes, url: str, content_type: str | None) -> ParsedFe
         io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
     )
     version = parsed.get("version") or ""
+    exc = parsed.get("bozo_exception") if parsed.get("bozo") else None
+    if not entities_defined and _undefined_entity(exc):
+        fixed = _define_entities(body)
+        if fixed is not None:
+            warning = (
+                f"the feed at {url} uses entities XML does not define ({', '.join(fixed[1][:5])}); "
+                "read as HTML entities, as feedparser does"
+            )
+            log.warning("%s", warning)
+            feed = _fast_rss20(fixed[0], url, content_type) or _parse_xml_feed(
+                fixed[0], url, content_type, entities_defined=True
+            )
+            feed.warnings.insert(0, warning)
+            return feed
     # The lenient fallback parser turns broken markup into empty entries; they carry nothing.
     raw_entries = [e for e in parsed.get("entries") or [] if any(_get(e, k) for k in _ENTRY_KEYS)]
-    if parsed.get("bozo") and not raw_entries:
-        exc = parsed.get("bozo_exception")
+    if exc is not None and not raw_entries and not (version and isinstance(exc, _BENIGN_BOZO)):
         if version or _XML_FEED_ROOT.search(_head(body, 2048)):
             raise FeedError(
                 f"malformed feed XML at {_bozo_message(exc)}",
@@ -363,29 +611,46 @@ def _parse_xml_feed(body: bytes, url: str, content_type: str | None) -> ParsedFe
         )
     meta = parsed.get("feed") or {}
     is_rss = version.startswith("rss") or not version
+    is_atom = version.startswith("atom")
     feed_link = _link(meta.get("link"), url)
-    entries = [
-        Entry(
-            guid=(e.get("id") or None),
-            link=_link(e.get("link"), url),
-            title=_text(e.get("title")),
-            summary=_text(e.get("summary")),
-            content_html=(content := _content(_content_html(e)))[0],
-            content_text=content[1],
-            # RSS 1.0 dates items with dc:date, which feedparser files under "updated".
-            published=_from_struct(
-                _get(e, "published_parsed") or (_get(e, "updated_parsed") if is_rss else None)
-            ),
-            updated=_from_struct(_get(e, "updated_parsed")),
-            author=_author(e),
-        )
-        for e in raw_entries
-    ]
-    kind = (
-        "atom" if version.startswith("atom") else "rss" if version.startswith("rss") else (version or "rss")
-    )
+    warnings: list[str] = []
+    entries: list[Entry] = []
+    for n, e in enumerate(raw_entries):
+        try:
+            entries.append(_xml_entry(e, url, is_rss=is_rss, is_atom=is_atom))
+        except (ValueError, TypeError, OverflowError, RecursionError) as err:
+            _skip(warnings, url, n, str(err) or type(err).__name__)
+    kind = "atom" if is_atom else "rss" if version.startswith("rss") else (version or "rss")
+    title_kind = _declared(meta.get("title_detail"), "text") if is_atom else "title"
     return ParsedFeed(
-        kind=kind, title=_text(meta.get("title")), link=feed_link, entries=entries, version=version or None
+        kind=kind,
+        title=_field(meta.get("title"), title_kind),
+        link=feed_link,
+        entries=entries,
+        version=version or None,
+        warnings=warnings,
+    )
+
+
+def _xml_entry(e: Any, url: str, *, is_rss: bool, is_atom: bool) -> Entry:
+    """One feedparser entry. Atom declares each text's type; RSS titles are text by spec and
+    descriptions HTML by custom (``_field`` reads both the same way the fast path does)."""
+    content_html, content_text = _content(_content_html(e))
+    return Entry(
+        guid=(e.get("id") or None),
+        link=_link(e.get("link"), url),
+        title=_field(e.get("title"), _declared(e.get("title_detail"), "text") if is_atom else "title"),
+        summary=_field(
+            e.get("summary"), _declared(e.get("summary_detail"), "text") if is_atom else "summary"
+        ),
+        content_html=content_html,
+        content_text=content_text,
+        # RSS 1.0 dates items with dc:date, which feedparser files under "updated".
+        published=_from_struct(
+            _get(e, "published_parsed") or (_get(e, "updated_parsed") if is_rss else None)
+        ),
+        updated=_from_struct(_get(e, "updated_parsed")),
+        author=_author(e),
     )
 
 
@@ -535,12 +800,22 @@ def _rss20_tree(root: Any, url: str) -> ParsedFeed:
     if sum(1 for _ in root.iter("item", "{*}item", "{*}entry", "entry")) != len(items):
         raise _Fallback  # items nested elsewhere are entries to feedparser too
     entries = []
-    for item in items:
-        entry = _rss20_item(item, base, url)
+    warnings: list[str] = []
+    for n, item in enumerate(items):
+        try:
+            entry = _rss20_item(item, base, url)
+        except (ValueError, TypeError, OverflowError, RecursionError) as err:
+            _skip(warnings, url, n, str(err) or type(err).__name__)
+            continue
         if entry is not None:
             entries.append(entry)
     return ParsedFeed(
-        kind="rss", title=_text(feed_title), link=_link(feed_link, url), entries=entries, version="rss20"
+        kind="rss",
+        title=_text(feed_title),
+        link=_link(feed_link, url),
+        entries=entries,
+        version="rss20",
+        warnings=warnings,
     )
 
 
@@ -607,7 +882,7 @@ def _rss20_item(item: Any, base: str, url: str) -> Entry | None:
         guid=guid or None,
         link=_link(link, url),
         title=_text(title),
-        summary=_text(summary),
+        summary=_field(summary, "summary"),
         content_html=content_html,
         content_text=content_text,
         published=_from_struct(published or updated),

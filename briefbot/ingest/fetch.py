@@ -39,6 +39,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
+from urllib.parse import urlsplit
 
 import httpcore
 import httpx
@@ -65,6 +66,11 @@ FEED_ACCEPT = (
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
 
 _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+# Where _hide_location puts a redirect's Location header (see there).
+_LOCATION = "briefbot.location"
+_BAD_REDIRECT_HINT = (
+    "the site sends a broken redirect; use the address it should lead to, or tell the site's owner"
+)
 _MAX_RETRY_AFTER = 24 * 3600.0
 _ALLOW_HINT = "set network.allow_private: true to allow"
 
@@ -336,6 +342,19 @@ def _http_hint(status: int) -> str | None:
     return None
 
 
+def _hide_location(response: httpx.Response) -> None:
+    """Take a redirect's Location away from httpx (a response hook), for ``Fetcher._handle`` to read.
+
+    httpx parses Location itself even when it does not follow redirects, and a malformed value
+    (``javascript:...``, ``http://xn--/``, a broken IPv6 literal) then surfaces as whichever error
+    its URL parser or the idna codec raises. Redirects are ours to follow and judge, so the header
+    is moved where httpx does not look, and a bad value becomes one clear FetchError.
+    """
+    if response.status_code in _REDIRECT_CODES and "Location" in response.headers:
+        response.extensions[_LOCATION] = response.headers["Location"]
+        del response.headers["Location"]
+
+
 def _decompressor(encoding: str) -> typing.Any:
     """A zlib decompressor for the Content-Encoding we asked for, or None for identity."""
     codings = [c.strip().lower() for c in encoding.split(",") if c.strip()]
@@ -386,6 +405,7 @@ class Fetcher:
             trust_env=False,
             timeout=httpx.Timeout(timeout),
             headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
+            event_hooks={"response": [_hide_location]},
         )
         self._slots: dict[str, threading.BoundedSemaphore] = {}
         self._slots_lock = threading.Lock()
@@ -415,14 +435,16 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         accept: str = FEED_ACCEPT,
+        timeout: float | None = None,
     ) -> FetchResult:
         """GET ``url`` following redirects by hand; raise FetchError on anything but success.
 
         ``etag``/``last_modified`` are the validators from the previous FetchResult; when the
         server agrees nothing changed the result has ``not_modified=True`` and no body.
+        ``timeout`` shortens the total limit for this fetch (a caller with a deadline of its own).
         """
         started = time.monotonic()
-        deadline = started + self.timeout
+        deadline = started + (self.timeout if timeout is None else max(min(timeout, self.timeout), 0.001))
         current = url
         visited: list[str] = []
         for _hop in range(self.max_redirects + 1):
@@ -465,10 +487,17 @@ class Fetcher:
         URL and the vetted addresses of its host (the only ones a new connection may use).
         """
         what = f"redirect from {previous} to {url} refused" if previous else f"refused to fetch {url}"
+        hint = _BAD_REDIRECT_HINT if previous else None
         try:
             parsed = httpx.URL(url)
-        except (httpx.InvalidURL, TypeError, ValueError) as exc:
-            raise FetchError(f"{what}: not a valid URL ({exc})", kind="blocked", url=original) from exc
+            parsed.host  # noqa: B018 - decoding an IDNA host can fail only here (xn--...)
+        except (httpx.InvalidURL, TypeError, ValueError) as exc:  # UnicodeError (idna) is a ValueError
+            raise FetchError(
+                f"{what}: not a valid URL ({exc})",
+                hint,
+                kind="redirects" if previous else "blocked",
+                url=original,
+            ) from None
         if parsed.scheme not in ("http", "https"):
             raise FetchError(
                 f"{what}: only http and https URLs can be fetched (got {parsed.scheme or 'no scheme'!r})",
@@ -477,7 +506,12 @@ class Fetcher:
                 url=original,
             )
         if not parsed.host:
-            raise FetchError(f"{what}: the URL has no host", kind="blocked", url=original)
+            raise FetchError(
+                f"{what}: the URL has no host",
+                hint,
+                kind="redirects" if previous else "blocked",
+                url=original,
+            )
         host = parsed.raw_host.decode("ascii")
         try:
             addresses = self._guard.vet(host, parsed.port or (443 if parsed.scheme == "https" else 80))
@@ -560,15 +594,37 @@ class Fetcher:
     ) -> FetchResult | httpx.URL:
         status = response.status_code
         url = str(response.url)
-        if status in _REDIRECT_CODES and response.headers.get("Location"):
+        location = response.extensions.get(_LOCATION, response.headers.get("Location"))
+        if status in _REDIRECT_CODES and isinstance(location, str) and location.strip():
+            location = location.strip()
             try:
-                return response.url.join(response.headers["Location"].strip())
-            except httpx.InvalidURL as exc:
+                target = response.url.join(location)
+                host = target.host  # decoding an IDNA host (xn--...) can fail only here
+                parts = urlsplit(location)
+                # "http://", "//" and "http://:80/" name an empty host; joining would quietly keep ours
+                if parts.scheme:
+                    authority = location[len(parts.scheme) + 1 :].startswith("//")
+                else:
+                    authority = location.startswith("//")
+                if authority and not parts.hostname:
+                    host = ""
+                if target.scheme not in ("http", "https"):
+                    return target  # refused as what it is (file:, javascript:) by the next hop's check
+            except (httpx.InvalidURL, TypeError, ValueError) as exc:  # UnicodeError (idna) is a ValueError
                 raise FetchError(
-                    f"{url} redirected to an invalid address: {response.headers['Location']!r}",
+                    f"{url} redirected to an invalid address {location[:300]!r} ({exc})",
+                    _BAD_REDIRECT_HINT,
                     kind="redirects",
                     url=original,
-                ) from exc
+                ) from None
+            if not host:
+                raise FetchError(
+                    f"{url} redirected to an address without a host: {location[:300]!r}",
+                    _BAD_REDIRECT_HINT,
+                    kind="redirects",
+                    url=original,
+                )
+            return target
         etag = response.headers.get("ETag")
         last_modified = response.headers.get("Last-Modified")
         content_type = response.headers.get("Content-Type")

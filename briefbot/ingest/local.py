@@ -100,11 +100,16 @@ def _read(path: Path, max_bytes: int, origin: str) -> bytes:
     return data
 
 
-def read_local(location: str | Path, *, max_bytes: int = 10_000_000) -> list[LocalDoc]:
+def read_local(
+    location: str | Path, *, max_bytes: int = 10_000_000, errors: list[FetchError] | None = None
+) -> list[LocalDoc]:
     """Read a file, or the readable files of a folder sorted by name.
 
     A single file with an unknown extension is sniffed (HTML page, feed, or plain text),
     since the user named it on purpose; in a folder such files (and dotfiles) are skipped.
+    With ``errors``, a file of a folder that cannot be read (permissions, too large, gone
+    meanwhile) is appended there and the others are still read: one bad file must not keep a
+    folder's good ones out. Without it the first such file raises, as before.
     """
     path = to_path(location)
     origin = f"local source {location}"
@@ -128,7 +133,12 @@ def read_local(location: str | Path, *, max_bytes: int = 10_000_000) -> list[Loc
             kind = kind_for(child)
             if name.startswith(".") or kind is None or not child.is_file():
                 continue
-            docs.append(LocalDoc(child, _read(child, max_bytes, origin), kind))
+            try:
+                docs.append(LocalDoc(child, _read(child, max_bytes, origin), kind))
+            except FetchError as exc:
+                if errors is None:
+                    raise
+                errors.append(exc)
         return docs
     body = _read(path, max_bytes, origin)
     return [LocalDoc(path, body, kind_for(path) or _sniff(body))]

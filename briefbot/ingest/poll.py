@@ -4,24 +4,39 @@ Fetching (feeds, then article pages for summary-only entries) runs in a thread
 pool; every database write happens here, on the caller's thread, so SQLite never
 sees two writers from one process. A failing source is recorded and reported;
 it never stops the others.
+
+Nothing is lost at any crash point: a feed's validators (ETag, Last-Modified) and its success
+are committed only with -- or after -- every item of that response, so a poll killed between
+the feed and its article pages leaves the next poll reading the whole feed again. An item whose
+page cannot be had is stored with its summary and marked (``Store.page_pending_hash``); later
+polls fetch its page again, a bounded number at a time, for PAGE_RETRY_WINDOW.
+
+Work is bounded per poll: ITEMS_PER_POLL new or changed items of one feed are stored, in feed
+order (publishers list newest first, so the newest come first), and the rest wait for the next
+poll -- the feed is then neither validated nor "unchanged", so that poll reads it whole again.
+PAGES_PER_POLL article pages are fetched per source, and no page fetch starts after the
+source's SOURCE_DEADLINE, so one huge or slow source never holds up the others or a digest.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import queue
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from .. import failpoints
 from ..config import Config, SourceConfig
 from ..errors import BriefbotError, FeedError, FetchError
 from ..store import ArticleIn, SourceState, Store, utcnow
-from .extract import extract_article, html_to_text
+from .extract import Extracted, extract_article, html_to_text
 from .feeds import Entry, parse_feed
 from .fetch import Fetcher
 from .identity import article_key, content_hash
@@ -35,6 +50,14 @@ FULL_SUMMARY_CHARS = 1500  # a summary this long is very likely the whole articl
 MAX_BACKOFF = timedelta(hours=6)
 PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
 
+# Bounds on one poll (candidates for config keys; see the module docstring).
+ITEMS_PER_POLL = 500  # new or changed items stored from one feed per poll; the rest wait, in order
+PAGES_PER_POLL = 100  # article page fetches per source per poll, retries of earlier failures included
+SOURCE_DEADLINE = timedelta(minutes=2)  # no page fetch of a source starts later than this into its poll
+PAGE_RETRY_WINDOW = timedelta(days=1)  # how long a page that failed for a passing reason is tried again
+MAX_ID_CHARS = 1000  # an item id longer than this is garbage, not an identity
+MAX_KEY_CHARS = 2048  # the articles.key column
+
 
 @dataclass
 class SourceReport:
@@ -47,6 +70,8 @@ class SourceReport:
     error: str | None = None
     wait_until: datetime | None = None
     seconds: float = 0.0
+    waiting: int = 0  # items left for the next poll by ITEMS_PER_POLL
+    skipped: int = 0  # broken items (or local files) left out, each with a warning
 
 
 @dataclass
@@ -85,16 +110,49 @@ class _Fetched:
     # (entry, item) for every entry, computed on the worker: keys, hashes and text extraction
     # are CPU work the writing main thread should not queue behind.
     prepared: list[tuple[Entry, ArticleIn]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # skipped items and unreadable files, one line each
+    started: float = 0.0  # time.monotonic() when the worker began this source
 
 
 @dataclass
 class _Pending:
-    """An entry waiting for its article page."""
+    """An item waiting for its article page: from this response, or stored earlier (a retry)."""
 
-    source: SourceState
-    entry: Entry
     item: ArticleIn
+    link: str
+    retry: bool = False
+
+
+class _NotAttempted(Exception):
+    """The source's deadline passed before this page's turn."""
+
+
+@dataclass
+class _Run:
+    """One source between its feed and its last page: what is still to fetch and to commit."""
+
+    sc: SourceConfig
+    st: SourceState
     report: SourceReport
+    deadline: float  # time.monotonic() after which no page fetch of this source starts
+    success: dict[str, Any] | None = None  # written with the last page results
+    validators: dict[str, Any] | None = None  # etag/last_modified; None leaves them as they are
+    queue: deque[_Pending] = field(default_factory=deque)
+    in_flight: int = 0
+    results: list[ArticleIn] = field(default_factory=list)  # page outcomes not stored yet
+
+    @property
+    def settled(self) -> bool:
+        return not self.queue and not self.in_flight
+
+
+@dataclass
+class _Started:
+    """What storing a source's response left: the run waiting for pages (None: the source is
+    committed, state and all) and the ids of the articles it stored new or changed."""
+
+    run: _Run | None
+    changed: list[int]
 
 
 def is_remote(url: str) -> bool:
@@ -126,6 +184,19 @@ def entry_hash(entry: Entry, text: str | None = None) -> str:
         h.update((part or "").encode("utf-8", "replace"))
         h.update(b"\x00")
     return h.hexdigest()
+
+
+def passing(exc: BaseException) -> bool:
+    """Whether a failed page fetch is worth trying again later (the server may recover)."""
+    if isinstance(exc, _NotAttempted):
+        return True
+    if isinstance(exc, FetchError):
+        if exc.kind in ("timeout", "network"):
+            return True
+        return (
+            exc.kind == "http" and exc.status is not None and (exc.status >= 500 or exc.status in (408, 429))
+        )
+    return False
 
 
 class Poller:
@@ -196,75 +267,134 @@ class Poller:
         if not todo:
             return report
         reports = {sc.name: SourceReport(sc.name, "ok") for sc, _ in todo}
-        started = {sc.name: time.monotonic() for sc, _ in todo}
-        open_pages: dict[str, int] = {sc.name: 0 for sc, _ in todo}
+        started = time.monotonic()
+        retries = self.store.pages_to_retry(
+            [st.id for sc, st in todo if sc.full_text and is_remote(sc.url)],
+            self.clock() - PAGE_RETRY_WINDOW,
+            PAGES_PER_POLL,
+        )
+        runs: dict[str, _Run] = {}
+        # Completed futures arrive on a queue: waiting on the set of all running futures costs
+        # time in proportion to that set, per completion -- quadratic in a poll's pages.
+        done: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
+        tasks: dict[Future[Any], tuple[str, Any]] = {}
+        per_source = max(1, self.cfg.network.per_host)  # pages in flight per source
         workers = max(1, min(self.cfg.network.workers, len(todo) * 2))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="briefbot-fetch") as pool:
-            running: dict[Future[Any], tuple[str, Any]] = {
-                pool.submit(self._fetch_source, sc, st): ("source", (sc, st))
-                for sc, st in _by_host_round_robin(todo)
-            }
-            while running:
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    what, ctx = running.pop(fut)
+
+            def submit(what: str, ctx: Any, fn: Callable[..., Any], *args: Any) -> None:
+                fut = pool.submit(fn, *args)
+                tasks[fut] = (what, ctx)
+                fut.add_done_callback(done.put)
+
+            def feed(run: _Run) -> None:
+                """Start the next pages of ``run``, as many as may be in flight."""
+                while run.queue and run.in_flight < per_source:
+                    pending = run.queue.popleft()
+                    run.in_flight += 1
+                    submit("page", (run, pending), self._fetch_page, pending.link, run.deadline)
+
+            def finish(r: SourceReport) -> None:
+                r.seconds = time.monotonic() - started
+                report.sources.append(r)
+                if on_done:
+                    on_done(r)
+
+            for sc, st in _by_host_round_robin(todo):
+                submit("source", (sc, st), self._fetch_source, sc, st)
+            while tasks:
+                batch = [done.get()]
+                while True:  # whatever else is done already is stored in the same transaction
+                    try:
+                        batch.append(done.get_nowait())
+                    except queue.Empty:
+                        break
+                touched: dict[str, _Run] = {}
+                for fut in batch:
+                    what, ctx = tasks.pop(fut)
                     if what == "source":
                         sc, st = ctx
-                        pages, changed = self._source_done(sc, st, fut, reports[sc.name])
-                        report.changed.extend(changed)
-                        for pending in pages:
-                            open_pages[sc.name] += 1
-                            running[pool.submit(self._fetch_page, pending.entry.link or "")] = (
-                                "page",
-                                pending,
-                            )
-                        finished = [sc.name] if not pages else []
+                        begun = self._source_done(sc, st, fut, reports[sc.name], retries.get(st.id, []))
+                        report.changed.extend(begun.changed)
+                        if begun.run is None:
+                            finish(reports[sc.name])
+                            continue
+                        runs[sc.name] = touched[sc.name] = begun.run
                     else:
-                        pending = ctx
-                        self._page_done(pending, fut, report)
-                        name = pending.source.name
-                        open_pages[name] -= 1
-                        finished = [name] if open_pages[name] == 0 else []
-                    for name in finished:
-                        r = reports[name]
-                        r.seconds = time.monotonic() - started[name]
-                        report.sources.append(r)
-                        if on_done:
-                            on_done(r)
+                        run_, pending = ctx
+                        run_.in_flight -= 1
+                        failpoints.hit("poll:page-fetched")
+                        self._page_done(run_, pending, fut)
+                        touched[run_.sc.name] = run_
+                for name, run_ in touched.items():
+                    report.changed.extend(self._store_pages(run_))
+                    if run_.settled:
+                        del runs[name]
+                        finish(run_.report)
+                    else:
+                        feed(run_)
         return report
 
     # -- worker side (no database access) ------------------------------------------
     def _fetch_source(self, sc: SourceConfig, st: SourceState) -> _Fetched:
+        began = time.monotonic()
         if not is_remote(sc.url):
-            return self._read_local(sc)
+            fetched = self._read_local(sc)
+            fetched.started = began
+            return fetched
         res = self.fetcher.fetch(sc.url, etag=st.etag, last_modified=st.last_modified)
         if res.not_modified:
-            return _Fetched([], res.url, not_modified=True, etag=res.etag, last_modified=res.last_modified)
+            return _Fetched(
+                [], res.url, not_modified=True, etag=res.etag, last_modified=res.last_modified, started=began
+            )
+        problems: list[str] = []
         if sc.kind == "page":
             entries = [self._page_entry(res.body, res.url)]
         else:
-            entries = parse_feed(res.body, res.url, res.content_type).entries
+            parsed = parse_feed(res.body, res.url, res.content_type)
+            entries = parsed.entries
+            problems.extend(w for w in parsed.warnings if w.startswith("skipped "))
         return _Fetched(
             entries,
             res.url,
             etag=res.etag,
             last_modified=res.last_modified,
-            prepared=_prepare(entries, res.url),
+            prepared=_prepare(entries, res.url, problems),
+            problems=problems,
+            started=began,
         )
 
     def _read_local(self, sc: SourceConfig) -> _Fetched:
+        """A file or a folder. In a folder, a file that cannot be read or parsed is reported (each
+        with its path) and the others are stored all the same."""
         path = self.cfg.resolve_path(sc.url)
         entries: list[Entry] = []
-        for doc in read_local(path, max_bytes=self.cfg.network.max_bytes):
+        unreadable: list[FetchError] = []
+        problems: list[str] = []
+        docs = read_local(path, max_bytes=self.cfg.network.max_bytes, errors=unreadable)
+        for e in unreadable:
+            log.warning("source %s: %s", sc.name, e)
+            problems.append(e.message)
+        for doc in docs:
             uri = doc.path.resolve().as_uri()
-            if doc.kind == "feed" and sc.kind != "page":
-                entries.extend(parse_feed(doc.body, uri).entries)
-            elif doc.kind == "text":
-                entries.append(_text_entry(doc.path, doc.body))
-            else:
-                entries.append(self._page_entry(doc.body, uri, guid=uri))
+            try:
+                if doc.kind == "feed" and sc.kind != "page":
+                    parsed = parse_feed(doc.body, uri)
+                    entries.extend(parsed.entries)
+                    problems.extend(w for w in parsed.warnings if w.startswith("skipped "))
+                elif doc.kind == "text":
+                    entries.append(_text_entry(doc.path, doc.body))
+                else:
+                    entries.append(self._page_entry(doc.body, uri, guid=uri))
+            except (BriefbotError, ValueError) as e:
+                if not path.is_dir():
+                    raise
+                log.warning("source %s: %s left out: %s", sc.name, doc.path, e)
+                problems.append(f"{doc.path}: {e}")
         feed_url = path.resolve().as_uri()
-        return _Fetched(entries, feed_url, local=True, prepared=_prepare(entries, feed_url))
+        return _Fetched(
+            entries, feed_url, local=True, prepared=_prepare(entries, feed_url, problems), problems=problems
+        )
 
     @staticmethod
     def _page_entry(body: bytes, url: str, guid: str | None = None) -> Entry:
@@ -286,86 +416,161 @@ class Poller:
             text_full=ex.is_full,
         )
 
-    def _fetch_page(self, url: str) -> Any:
-        res = self.fetcher.fetch(url, accept=PAGE_ACCEPT)
+    def _fetch_page(self, url: str, deadline: float) -> Extracted:
+        left = deadline - time.monotonic()
+        if left <= 0.5:
+            raise _NotAttempted(f"the source's time for this poll ({SOURCE_DEADLINE}) ran out")
+        res = self.fetcher.fetch(url, accept=PAGE_ACCEPT, timeout=left)
         return extract_article(res.body.decode("utf-8", "replace"), res.url)
 
     # -- main-thread side (database) -------------------------------------------------
     def _source_done(
-        self, sc: SourceConfig, st: SourceState, fut: Future[Any], r: SourceReport
-    ) -> tuple[list[_Pending], list[int]]:
-        """Store what a source gave; returns entries still waiting for their page, and changed ids."""
+        self, sc: SourceConfig, st: SourceState, fut: Future[Any], r: SourceReport, retries: list[ArticleIn]
+    ) -> _Started:
+        """Store what a source's response gave; returns the run that waits for article pages (None
+        when there is none: then everything, the source's state included, is committed)."""
         now = self.clock()
         try:
             fetched: _Fetched = fut.result()
         except (BriefbotError, OSError, ValueError) as e:
             self._fail(sc, st, r, e, now)
-            return [], []
+            return _Started(None, [])
         except Exception as e:  # noqa: BLE001 - a bug in one source's handling must not stop the others
             log.exception("unexpected error polling %s", sc.name)
             self._fail(sc, st, r, e, now)
-            return [], []
+            return _Started(None, [])
+        failpoints.hit("poll:feed-parsed")
+        run = _Run(sc, st, r, fetched.started + SOURCE_DEADLINE.total_seconds())
         next_due = now + sc.interval
         if fetched.not_modified:
             r.status = "not_modified"
-            self.store.record_success(st.id, now=now, status="not_modified", next_due=next_due)
-            return [], []
+            success = Store.success_values(now=now, status="not_modified", next_due=next_due)
+            if not retries:
+                self.store.record_success(st.id, now=now, status="not_modified", next_due=next_due)
+                failpoints.hit("poll:source-done")
+                return _Started(None, [])
+            run.success = success
+            run.queue.extend(_Pending(item, item.url or "", retry=True) for item in retries if item.url)
+            return _Started(run, [])
+
         entry_of = {id(item): entry for entry, item in fetched.prepared}
+        budget = PAGES_PER_POLL
 
-        def wants_page(item: ArticleIn) -> bool:
+        def wants_page(item: ArticleIn, stored_hash: str | None, first_seen: datetime | None) -> bool:
+            """Whether ``item`` (new, or changed since stored) waits for its article page. Past the
+            page budget it is stored now with its summary, marked, and its page fetched later."""
+            nonlocal budget
             link = entry_of[id(item)].link
-            return (
-                not item.text_full
-                and sc.full_text
-                and not fetched.local
-                and bool(link)
-                and is_remote(link or "")
-            )
+            if item.text_full or not sc.full_text or fetched.local or not link or not is_remote(link):
+                return False
+            if budget <= 0:
+                item.entry_hash = Store.page_pending_hash(item.entry_hash)
+                if stored_hash is None:
+                    r.partial += 1
+                return False
+            budget -= 1
+            return True
 
-        # Entries whose hash is stored already are only linked (nothing to extract or compare: the
-        # feed says what it said before); the rest are stored or wait for their page -- all of it
-        # and the source's success in one transaction.
-        unchanged, deferred, changes = self.store.ingest_source(
+        success = Store.success_values(
+            now=now, status="ok", next_due=next_due, etag=fetched.etag, last_modified=fetched.last_modified
+        )
+        validators = {"etag": success.pop("etag"), "last_modified": success.pop("last_modified")}
+        if fetched.problems:
+            # the source worked, but the user should see what it left out (`briefbot sources`)
+            r.skipped = len(fetched.problems)
+            r.error = f"{len(fetched.problems)} left out: " + "; ".join(fetched.problems)
+            success["last_error"] = r.error[:2000]
+        # Entries whose hash is stored already are only linked; of the rest, the first
+        # ITEMS_PER_POLL are stored or wait for their page. The source's success and validators
+        # are written only once all of them are stored: here, or with the last page.
+        unchanged, deferred, waiting, changes = self.store.ingest_feed(
             st.id,
             [item for _, item in fetched.prepared],
             now,
+            limit=ITEMS_PER_POLL,
             defer=wants_page,
-            success=Store.success_values(
-                now=now,
-                status="ok",
-                next_due=next_due,
-                etag=fetched.etag,
-                last_modified=fetched.last_modified,
-            ),
+            success=success,
+            validators=None if fetched.local else validators,
         )
         r.unchanged += unchanged
-        pending = [_Pending(st, entry_of[id(item)], item, r) for item in deferred]
-        return pending, self._count(changes, r)
-
-    def _page_done(self, p: _Pending, fut: Future[Any], report: PollReport) -> None:
-        try:
-            ex = fut.result()
-            if ex.is_full and len(ex.text) > len(p.item.text):
-                p.item.text, p.item.text_full = ex.text, True
-                p.item.content_hash = content_hash(p.item.title or ex.title or "", ex.text)
-                p.item.title = p.item.title or ex.title
-            else:
-                p.report.partial += 1
-        except Exception as e:  # noqa: BLE001 - keep the summary; the article is not lost
+        r.waiting = waiting
+        changed = self._count(changes, r)
+        if waiting:
             log.info(
-                "%s: article page %s not fetched (%s); keeping the feed's summary",
-                p.source.name,
-                p.entry.link,
-                e,
+                "%s: %d new or changed items wait for the next poll (%d per poll)",
+                sc.name,
+                waiting,
+                ITEMS_PER_POLL,
             )
-            p.report.partial += 1
-        report.changed.extend(self._store(p.source, [p.item], p.report))
+            # due again at once: the scheduler's next tick stores the next share
+            success["next_due_at"] = Store.success_values(now=now, status="ok", next_due=now)["next_due_at"]
+            if not deferred:
+                self.store.store_pages(st.id, [], now, success={"next_due_at": success["next_due_at"]})
+        if deferred:
+            run.success = success
+            run.validators = None if waiting or fetched.local else validators
+        # the page budget goes to this response's new items first, then to stored ones still waiting
+        run.queue.extend(_Pending(item, entry_of[id(item)].link or "") for item in deferred)
+        fresh = {item.key for item in deferred}
+        run.queue.extend(
+            _Pending(item, item.url or "", retry=True)
+            for item in [i for i in retries if i.url and i.key not in fresh][:budget]
+        )
+        if not run.queue:
+            failpoints.hit("poll:source-done")
+            return _Started(None, changed)
+        return _Started(run, changed)
 
-    def _store(self, st: SourceState, items: list[ArticleIn], r: SourceReport) -> list[int]:
-        """Store a batch in one transaction; returns the ids of new and updated articles."""
-        if not items:
+    def _page_done(self, run: _Run, p: _Pending, fut: Future[Any]) -> None:
+        """Turn a page fetch into the item to store: full text, or the summary (marked when the
+        page is worth another try)."""
+        item = p.item
+        real_hash = item.entry_hash.lower()
+        try:
+            ex: Extracted = fut.result()
+        except Exception as e:  # noqa: BLE001 - keep the summary; the article is not lost
+            again = passing(e)
+            log.info(
+                "%s: article page %s not fetched (%s); keeping the feed's summary%s",
+                run.sc.name,
+                p.link,
+                e,
+                " and trying again on a later poll" if again else "",
+            )
+            if p.retry:
+                if not again:  # give up on it: the stored summary stays, unmarked
+                    item.entry_hash = real_hash
+                    run.results.append(item)
+                return
+            item.entry_hash = Store.page_pending_hash(real_hash) if again else real_hash
+            run.report.partial += 1
+            run.results.append(item)
+            return
+        item.entry_hash = real_hash
+        if ex.is_full and len(ex.text) > len(item.text):
+            item.text, item.text_full = ex.text, True
+            item.content_hash = content_hash(item.title or ex.title or "", ex.text)
+            item.title = item.title or ex.title
+        elif not p.retry:
+            run.report.partial += 1
+        run.results.append(item)
+
+    def _store_pages(self, run: _Run) -> list[int]:
+        """Store the page outcomes gathered so far; with the last of them, the source's state."""
+        last = run.settled
+        if not run.results and not last:
             return []
-        return self._count(self.store.upsert_articles(st.id, items, self.clock()), r)
+        items, run.results = run.results, []
+        changes = self.store.store_pages(
+            run.st.id,
+            items,
+            self.clock(),
+            success=run.success if last else None,
+            validators=run.validators if last else None,
+        )
+        if last:
+            failpoints.hit("poll:source-done")
+        return self._count(changes, run.report)
 
     @staticmethod
     def _count(changes: Sequence[tuple[str, int]], r: SourceReport) -> list[int]:
@@ -453,17 +658,31 @@ def _by_host_round_robin(
     return out
 
 
-def _prepare(entries: list[Entry], feed_url: str) -> list[tuple[Entry, ArticleIn]]:
-    """Key, hash and text of every entry (worker side: pure CPU, no database)."""
+def _prepare(
+    entries: list[Entry], feed_url: str, problems: list[str] | None = None
+) -> list[tuple[Entry, ArticleIn]]:
+    """Key, hash and text of every entry (worker side: pure CPU, no database). An entry that
+    cannot be stored (an id or link longer than any identity, a value that breaks hashing) is
+    left out with a warning, noted in ``problems``; it never costs the entries around it."""
     out: list[tuple[Entry, ArticleIn]] = []
-    for entry in entries:
-        content = content_text(entry)
-        ehash = entry_hash(entry, content)
+    for n, entry in enumerate(entries):
         try:
-            key = article_key(entry.link, entry.guid, feed_url)
-        except ValueError:
-            key = "hash:" + ehash  # no link, no id: its content is all that identifies it
-        out.append((entry, Poller._item(entry, key, ehash, content)))
+            if entry.guid is not None and len(entry.guid) > MAX_ID_CHARS:
+                raise ValueError(f"its id is {len(entry.guid):,} characters long")
+            content = content_text(entry)
+            ehash = entry_hash(entry, content)
+            try:
+                key = article_key(entry.link, entry.guid, feed_url)
+            except ValueError:
+                key = "hash:" + ehash  # no link, no id: its content is all that identifies it
+            if len(key) > MAX_KEY_CHARS:
+                raise ValueError(f"its link is {len(key):,} characters long")
+            out.append((entry, Poller._item(entry, key, ehash, content)))
+        except (ValueError, TypeError, OverflowError, RecursionError) as e:
+            message = f"skipped item {n + 1} of {feed_url}: {e}"
+            log.warning("%s", message)
+            if problems is not None:
+                problems.append(message)
     return out
 
 

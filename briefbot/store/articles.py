@@ -382,7 +382,9 @@ class ArticlesMixin:
     ) -> tuple[int, list[ArticleIn], int, list[tuple[Change, int]]]:
         """One feed response in one transaction, with the source's state only as far as it is true.
 
-        Items whose entry hash is stored already are only linked. Of the others, in feed order,
+        Items whose entry hash is stored already are only linked (also when the stored one is
+        marked as waiting for its page: fetching it is ``pages_to_retry``'s business, the item
+        itself is stored). Of the others, in feed order,
         the first ``limit`` are taken and the rest wait for a later poll (nothing of them is
         written). Of those taken, ``defer(item, stored entry hash, first seen)`` picks the ones that
         wait for their article page (returned untouched); the rest are stored.
@@ -410,7 +412,7 @@ class ArticlesMixin:
                     todo: list[ArticleIn] = []
                     for key, item in latest.items():
                         row = existing.get(key)
-                        if row is not None and row.entry_hash == item.entry_hash:
+                        if row is not None and row.entry_hash.lower() == item.entry_hash:
                             unchanged.append(row.id)
                         else:
                             todo.append(item)
