@@ -49,6 +49,8 @@ monday tuesday wednesday thursday friday saturday sunday told statement reporter
 )
 _GENERIC = STOPWORDS | _EXTRA_STOP
 TITLE_WEIGHT = 3.0  # a headline word counts as this many words of the body
+MAX_CANDIDATES = 40  # candidate stories a report is compared with, the most alike first
+MAX_MEMBERS = 25  # a long developing story is compared through its latest reports
 
 
 @dataclass
@@ -412,9 +414,20 @@ def assign(
     for art in fresh:
         best: int | None = None
         best_score = 0.0
-        cands = {sid for k in _index_keys(art.features, corpus) for sid in by_key.get(k, ())}
-        for sid in sorted(cands):
-            members = stories[sid]
+        # Candidate stories: those sharing the report's rarer words and names, the most shared
+        # weight first, at most MAX_CANDIDATES -- so a report's cost does not grow with history
+        # or with a feed full of alike reports.
+        weight: dict[int, float] = {}
+        for k in _index_keys(art.features, corpus):
+            holders = by_key.get(k, ())
+            if len(holders) > 4 * MAX_CANDIDATES:
+                continue  # a key this many stories share tells none of them apart
+            w = corpus.idf(k)
+            for sid in holders:
+                weight[sid] = weight.get(sid, 0.0) + w
+        cands = sorted(weight, key=lambda sid: (-weight[sid], sid))[:MAX_CANDIDATES]
+        for sid in cands:
+            members = stories[sid][-MAX_MEMBERS:]
             latest = max((m.when for m in members if m.when is not None), default=None)
             hours = _hours(art.when, latest)
             if hours is not None and hours > settings.window.total_seconds() / 3600:
@@ -428,7 +441,7 @@ def assign(
             best = -new
             stories[best] = []
         else:
-            why = explain(art, stories[best], corpus)
+            why = explain(art, stories[best][-MAX_MEMBERS:], corpus)
         stories[best].append(art)
         for k in _index_keys(art.features, corpus):
             by_key.setdefault(k, set()).add(best)
