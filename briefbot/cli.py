@@ -291,7 +291,15 @@ def _print_cycle(cfg: Config, report: CycleReport) -> None:
         elif r.status == "not_modified":
             result = "not modified"
         else:
-            result = "ok" + (f" ({r.partial} summary only)" if r.partial else "")
+            counts = (
+                (r.partial, "summary only"),
+                (r.waiting, "more next poll"),
+                (r.skipped, "broken, skipped"),
+            )
+            notes = [f"{n} {what}" for n, what in counts if n]
+            result = "ok" + (f" ({', '.join(notes)})" if notes else "")
+            if r.error:  # a partial problem (bad files in a folder, pages that failed): worth a line
+                result += f"\n[yellow]{_escape(r.error)}[/]"
         table.add_row(
             _escape(r.name),
             result,

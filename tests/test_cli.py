@@ -290,3 +290,34 @@ def test_every_config_problem_is_listed_by_any_command(tmp_path: Path) -> None:
     assert (
         "sources[0].interval: must be at least 30s" in err and "network.timeout: expected a duration" in err
     )
+
+
+def test_fetch_table_says_what_waits_for_the_next_poll(
+    http_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A feed over the per-poll cap is stored over several polls, and the table says so."""
+    import briefbot.ingest.poll
+
+    monkeypatch.setattr(briefbot.ingest.poll, "ITEMS_PER_POLL", 2)
+    items = "".join(
+        f"<item><title>Notice {i}</title><link>https://wire.example/{i}</link><guid>n-{i}</guid>"
+        f"<description>Harbour notice number {i} for the week.</description></item>"
+        for i in range(5)
+    )
+    http_server.route(
+        "/feed.xml",
+        f'<rss version="2.0"><channel><title>W</title>{items}</channel></rss>',
+        content_type="application/rss+xml",
+        etag='"w1"',
+    )
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(
+        f"database: sqlite:///bb.db\nnetwork: {{allow_hosts: ['127.0.0.1']}}\n"
+        f"sources: [{{name: W, url: '{http_server.url('/feed.xml')}', full_text: false}}]\n"
+    )
+    code, out, _ = run("--config", str(cfg), "fetch", "--no-analyse")
+    assert code == 0 and "2 new" in out and "3 more next poll" in out
+    code, out, _ = run("--config", str(cfg), "fetch", "--no-analyse")
+    assert code == 0 and "2 new" in out and "1 more next poll" in out
+    code, out, _ = run("--config", str(cfg), "fetch", "--no-analyse")
+    assert code == 0 and "1 new" in out and "more next poll" not in out
