@@ -79,50 +79,6 @@ class ArticlesMixin:
             f"could not store {len(items)} articles: they kept conflicting with a concurrent writer"
         )
 
-    def ingest_source(
-        self,
-        source_id: int,
-        items: Sequence[ArticleIn],
-        now: datetime,
-        *,
-        defer: Callable[[ArticleIn], bool] | None = None,
-        success: dict[str, Any] | None = None,
-    ) -> tuple[int, list[ArticleIn], list[tuple[Change, int]]]:
-        """One source's whole poll result in one transaction: what separate lookups, links,
-        upsert_articles and record_success do one after another, in ~6 statements instead of ~12
-        and one commit instead of four (the main thread's store time bounds a poll's throughput).
-
-        Items whose entry hash is stored already are only linked to the source; of the others,
-        those ``defer`` picks are returned untouched (they wait for their article page), the rest
-        are stored. ``success`` are the values from ``success_values``. Returns (unchanged count,
-        deferred items, changes of the stored items in their order).
-        """
-        now_db = _to_db(now)
-        latest = {item.key: item for item in items}
-        cols = (articles.c.entry_hash, articles.c.content_hash, articles.c.text_full)
-        for _attempt in range(3):
-            try:
-                with self.engine.begin() as conn:
-                    existing = self._ids_by_key(conn, list(latest), *cols)
-                    unchanged = [k for k, row in existing.items() if row.entry_hash == latest[k].entry_hash]
-                    skip = set(unchanged)
-                    deferred: list[ArticleIn] = []
-                    ready: list[ArticleIn] = []
-                    for item in items:
-                        if item.key in skip:
-                            continue
-                        (deferred if defer is not None and defer(item) else ready).append(item)
-                    self._link_sources(conn, [existing[k].id for k in unchanged], source_id, now_db)
-                    changes = self._upsert_batch(conn, source_id, ready, now_db, existing) if ready else []
-                    if success is not None:
-                        SourcesMixin._record_success(conn, source_id, success)
-                    return len(unchanged), deferred, changes
-            except IntegrityError:
-                continue  # another process inserted one of these first: go round, it is an update now
-        raise StoreError(
-            f"could not store {len(items)} articles: they kept conflicting with a concurrent writer"
-        )
-
     @staticmethod
     def _ids_by_key(conn: Any, keys: Sequence[str], *cols: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -101,7 +101,7 @@ class SourcesMixin:
         etag: str | None = None,
         last_modified: str | None = None,
     ) -> dict[str, Any]:
-        """The column values record_success writes, for ``ingest_source(success=...)``."""
+        """The column values record_success writes, for ``ingest_feed(success=...)``."""
         values: dict[str, Any] = dict(
             last_fetch_at=_to_db(now),
             last_success_at=_to_db(now),
