@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -36,6 +38,7 @@ log = logging.getLogger(__name__)
 
 STORY_POOL_MAX = 5000  # recent grouped articles compared with a new one, at most
 ANALYSE_BATCH = 16  # articles handed to the analyser at once; it pipes them through spaCy in small batches
+POOL_MIN = 150  # fewer pending articles than this are analysed here: starting the workers costs ~3 s
 
 
 class Progress(Protocol):
@@ -76,6 +79,35 @@ class CycleReport:
 
 def _article_text(a: StoredArticle) -> ArticleText:
     return ArticleText(title=a.title, body=a.text, url=a.url, published=a.published, input=a.url or a.key)
+
+
+_worker_analyser: Analyser | None = None
+
+
+def _warm_worker() -> None:
+    """A worker process loads the model once, before its first batch."""
+    global _worker_analyser
+    from .analyse import Analyser
+
+    _worker_analyser = Analyser()
+    _worker_analyser.nlp  # noqa: B018 - load it now
+
+
+def _analyse_in_worker(batch: list[ArticleText]) -> list[Analysis | None]:
+    """One batch in a worker: the whole batch, or article by article when the batch fails."""
+    analyser = _worker_analyser
+    assert analyser is not None
+    try:
+        return list(analyser.analyse_many(batch))
+    except Exception:  # noqa: BLE001 - one bad article costs only itself
+        out: list[Analysis | None] = []
+        for art in batch:
+            try:
+                out.append(analyser.analyse(art))
+            except Exception:  # noqa: BLE001
+                logging.getLogger(__name__).exception("could not analyse article %s", art.input)
+                out.append(None)
+        return out
 
 
 class App:
@@ -136,6 +168,8 @@ class App:
         return str(self.cfg.resolve_path(self.cfg.templates_dir)) if self.cfg.templates_dir else None
 
     def close(self) -> None:
+        if "pool" in self.__dict__:
+            self.pool.shutdown(wait=True, cancel_futures=True)
         if "fetcher" in self.__dict__:
             self.fetcher.close()
         if "store" in self.__dict__:
@@ -209,6 +243,13 @@ class App:
                 len(pending),
             )
             return 0
+        if self.cfg.analysis.workers > 1 and len(pending) >= POOL_MIN:
+            try:
+                return self._analyse_in_pool(pending, progress)
+            except BrokenProcessPool:
+                log.warning("the analysis worker pool failed; analysing in this process instead")
+                del self.__dict__["pool"]
+                pending = self.store.articles_needing_analysis()
         done = 0
         for i in range(0, len(pending), ANALYSE_BATCH):
             batch = pending[i : i + ANALYSE_BATCH]
@@ -227,6 +268,33 @@ class App:
                         log.exception("could not analyse article %s", a.url or a.key)
                         results.append(None)
             for art, res in zip(batch, results, strict=True):
+                if res is not None:
+                    self.store.set_analysis(art.id, res, art.content_hash)
+                    done += 1
+            failpoints.hit("analyse:batch-stored")
+            progress.analysed(len(batch))
+        return done
+
+    @cached_property
+    def pool(self) -> ProcessPoolExecutor:
+        """Worker processes for analysis, started on first use and kept for the App's life."""
+        import multiprocessing
+
+        # spawn, not fork: this process may hold threads (HTTP workers, progress bars) whose
+        # locks a forked child would inherit held
+        return ProcessPoolExecutor(
+            max_workers=self.cfg.analysis.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_warm_worker,
+        )
+
+    def _analyse_in_pool(self, pending: list[StoredArticle], progress: Progress) -> int:
+        """Analyse in the worker pool (both cores); results are stored here, as they come, in order."""
+        batches = [pending[i : i + ANALYSE_BATCH] for i in range(0, len(pending), ANALYSE_BATCH)]
+        done = 0
+        results = self.pool.map(_analyse_in_worker, [[_article_text(a) for a in b] for b in batches])
+        for batch, analyses in zip(batches, results, strict=True):
+            for art, res in zip(batch, analyses, strict=True):
                 if res is not None:
                     self.store.set_analysis(art.id, res, art.content_hash)
                     done += 1

@@ -261,6 +261,14 @@ class EmailConfig(_Model):
     timeout: Duration = timedelta(seconds=30)
 
 
+class AnalysisConfig(_Model):
+    """How articles are analysed (briefbot.analyse)."""
+
+    # Worker processes for analysis when there is enough to analyse (each loads the model
+    # once); 1 analyses in the main process. Default: one per CPU core.
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64)
+
+
 class SchedulerConfig(_Model):
     tick: Duration = timedelta(seconds=30)  # how often `run` looks for due sources and pending deliveries
     catch_up_grace: Duration = timedelta(hours=6)  # a digest missed while down is sent on start within this
@@ -294,6 +302,7 @@ class Config(_Model):
     templates_dir: str | None = None
     scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)  # type: ignore[arg-type]
     stories: StoriesConfig = Field(default_factory=StoriesConfig)  # type: ignore[arg-type]
+    analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)  # type: ignore[arg-type]
     # Where the file was read from: relative paths (sources, sqlite, templates) resolve against it.
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
     # Values ${ENV} expansion put in a secret position (a URL's userinfo or query, a SECRET_KEYS key).

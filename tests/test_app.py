@@ -139,3 +139,42 @@ def test_production_story_assignment_on_the_labelled_pairs(tmp_path: Path) -> No
     )
     assert len(PAIRS["pairs"]) >= 20
     assert precision == 1.0 and recall == 1.0
+
+
+@needs_model
+def test_a_worker_pool_analyses_like_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With enough pending articles the analysis runs in worker processes (both cores); the
+    stored analyses are exactly those of one process."""
+    import briefbot.app
+
+    monkeypatch.setattr(briefbot.app, "POOL_MIN", 4)
+    results = {}
+    for workers in (1, 2):
+        folder = tmp_path / f"w{workers}"
+        folder.mkdir()
+        cfg = parse_config(
+            f"database: sqlite:///{folder / 'bb.db'}\nanalysis: {{workers: {workers}}}\n", base_dir=folder
+        )
+        with App(cfg) as app:
+            app.store.sync_sources([("labelled", "file:///dev/null")])
+            sid = app.store.source("labelled").id
+            items = [
+                ArticleIn(
+                    key=k,
+                    url=None,
+                    guid=None,
+                    title=v["title"],
+                    summary=None,
+                    text=v["text"],
+                    text_full=True,
+                    entry_hash="e" + k,
+                    content_hash="c" + k,
+                    published=parse_date(v["published"]),
+                )
+                for k, v in list(PAIRS["articles"].items())[:10]
+            ]
+            app.store.upsert_articles(sid, items)
+            assert app.analyse_pending() == 10
+            assert ("pool" in app.__dict__) == (workers == 2)
+            results[workers] = {a.key: a.analysis.to_dict() for a in app.store.articles() if a.analysis}
+    assert results[1] == results[2] and len(results[1]) == 10
