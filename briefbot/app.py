@@ -25,7 +25,7 @@ from . import failpoints
 from .config import Config
 from .errors import BriefbotError
 from .model import ArticleText, Destination, Story, Watch
-from .store import Delivery, SourceState, Status, Store, StoredArticle, utcnow
+from .store import Delivery, Pruned, SourceState, Status, Store, StoredArticle, utcnow
 
 if TYPE_CHECKING:
     from .analyse import Analyser, Analysis
@@ -471,6 +471,20 @@ class App:
             load_model()  # raises ModelUnavailable with the install command
             raise ModelUnavailable("the spaCy model could not be loaded")
         return self.analyser.analyse_many(articles)
+
+    def prune(self) -> Pruned:
+        """Delete what is older than `retention` (see Store.prune)."""
+        pruned = self.store.prune(self.clock() - self.cfg.retention)
+        if pruned.total:
+            log.info(
+                "pruned %d articles, %d stories, %d alerts, %d messages older than %s",
+                pruned.articles,
+                pruned.stories,
+                pruned.alerts,
+                pruned.outbox,
+                self.cfg.retention,
+            )
+        return pruned
 
     # -- state for the operator --------------------------------------------------------------------
     def sources(self) -> list[SourceState]:

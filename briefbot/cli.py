@@ -734,6 +734,21 @@ def watch_test(obj: Ctx, query: str, since: str) -> None:
     out.print(f"{len(hits)} {'story' if len(hits) == 1 else 'stories'} would have matched")
 
 
+# -- prune ------------------------------------------------------------------------------
+@main.command()
+@click.pass_obj
+def prune(obj: Ctx) -> None:
+    """Delete stories, articles, alerts and sent messages older than `retention` (default 90d).
+
+    `briefbot run` does this daily; run it from cron when you only use `briefbot fetch`.
+    """
+    p = obj.app.prune()
+    _console().print(
+        f"pruned {p.articles} articles, {p.stories} stories, {p.alerts} alerts, "
+        f"{p.outbox} messages and {p.digest_runs} digest runs older than {obj.cfg.retention.days} days"
+    )
+
+
 # -- stories ----------------------------------------------------------------------------
 @main.group()
 def stories() -> None:

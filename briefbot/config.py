@@ -303,6 +303,9 @@ class Config(_Model):
     scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)  # type: ignore[arg-type]
     stories: StoriesConfig = Field(default_factory=StoriesConfig)  # type: ignore[arg-type]
     analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)  # type: ignore[arg-type]
+    # Stories, articles, alerts and sent messages older than this are deleted (`briefbot run`
+    # daily, or `briefbot prune`).
+    retention: Duration = timedelta(days=90)
     # Where the file was read from: relative paths (sources, sqlite, templates) resolve against it.
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
     # Values ${ENV} expansion put in a secret position (a URL's userinfo or query, a SECRET_KEYS key).

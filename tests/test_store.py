@@ -192,3 +192,40 @@ def test_instances_starting_at_once_all_come_up(db_url: str) -> None:
     eng = make_engine(db_url)
     assert current_revision(eng) is not None
     eng.dispose()
+
+
+def test_prune_keeps_live_stories_and_each_digests_latest_run(store: Store) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from briefbot.store import DigestRun
+
+    old = datetime(2026, 1, 10, tzinfo=UTC)
+    new = datetime(2026, 5, 1, tzinfo=UTC)
+    store.sync_sources([("A", "http://a/feed")])
+    sid = store.source("A").id
+    (_, a1), (_, a2) = store.upsert_articles(
+        sid, [item("https://n.example/1"), item("https://n.example/2")], old
+    )
+    ((_, a3),) = store.upsert_articles(sid, [item("https://n.example/3", text="later")], new)
+    ((_, a4),) = store.upsert_articles(sid, [item("https://n.example/4", text="loose")], old)
+    ended = store.create_story(a1, "ended", now=old)
+    live = store.create_story(a2, "live", now=old)
+    store.join_story(a3, live, now=new)  # an old report of a story that is still going
+    assert store.claim_alert("w", ended, a1, old) and store.claim_alert("w", live, a2, old)
+    store.outbox_enqueue("sent", "slack", "#x", [], now=old, not_before=None)
+    store.outbox_enqueue("waiting", "slack", "#x", [], now=old, not_before=None)
+    with store.engine.begin() as conn:
+        from sqlalchemy import update
+
+        from briefbot.store.schema import outbox
+
+        conn.execute(update(outbox).where(outbox.c.key == "sent").values(status="delivered"))
+    for day in (1, 2):
+        store.record_digest_run(DigestRun("m", None, old, old + timedelta(days=day), 1), now=old)
+    p = store.prune(new - timedelta(days=30))
+    assert (p.stories, p.articles, p.alerts, p.outbox, p.digest_runs) == (1, 2, 1, 1, 1)
+    assert sorted(a.key for a in store.articles()) == ["https://n.example/2", "https://n.example/3"]
+    assert store.alerted_stories("w") == {live}
+    assert [d.key for d in store.outbox_list()] == ["waiting"]  # never sent: kept
+    last = store.last_digest_run("m")
+    assert last is not None and last.window_end == old + timedelta(days=2)

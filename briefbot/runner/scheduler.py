@@ -84,6 +84,14 @@ class Runner:
             except Exception:  # noqa: BLE001
                 log.exception("digest %s failed", name)
 
+    def prune(self) -> None:
+        """Delete what is older than `retention`; a failure is logged and tried again tomorrow."""
+        with self._lock:
+            try:
+                self.app.prune()
+            except Exception:  # noqa: BLE001
+                log.exception("pruning failed")
+
     def catch_up(self) -> list[str]:
         """Send, once, each digest whose scheduled time passed while the bot was down."""
         from .schedule import missed_run
@@ -129,6 +137,13 @@ class Runner:
             IntervalTrigger(seconds=self.cfg.scheduler.tick.total_seconds()),
             id="tick",
             name="poll, analyse, alert, deliver",
+            next_run_time=self.clock(),
+        )
+        sched.add_job(
+            self.prune,
+            IntervalTrigger(hours=24),
+            id="prune",
+            name="prune past retention",
             next_run_time=self.clock(),
         )
         for d in self.cfg.digests:

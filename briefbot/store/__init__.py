@@ -15,6 +15,7 @@ from ..errors import StoreError
 from .articles import ArticleIn, ArticlesMixin, Change, StoredArticle
 from .engine import current_revision, make_engine, migrate, safe_url, url_password, utcnow
 from .outbox import Delivery, OutboxMessage, OutboxMixin, OutboxRow, Status
+from .retention import Pruned, RetentionMixin
 from .schema import articles, metadata
 from .sources import SourcesMixin, SourceState
 from .state import DigestRun, StateMixin
@@ -26,6 +27,7 @@ __all__ = [
     "DigestRun",
     "OutboxMessage",
     "OutboxRow",
+    "Pruned",
     "SourceState",
     "Status",
     "Store",
@@ -40,7 +42,7 @@ __all__ = [
 ]
 
 
-class Store(SourcesMixin, ArticlesMixin, StateMixin, OutboxMixin):
+class Store(SourcesMixin, ArticlesMixin, StateMixin, OutboxMixin, RetentionMixin):
     """The application's database: sources, articles and stories, watches, alerts, digests, outbox."""
 
     def __init__(self, engine: Engine) -> None:

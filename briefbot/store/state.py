@@ -67,7 +67,7 @@ class StateMixin:
                     window_start=_to_db(run.window_start),
                     window_end=_to_db(run.window_end),
                     stories=run.stories,
-                    created_at=_to_db(utcnow()),
+                    created_at=_to_db(now or utcnow()),
                 )
             )
 
