@@ -13,6 +13,7 @@ for them.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from .deliver.outbox import FlushReport, Outbox, Sender
     from .ingest.fetch import Fetcher
     from .ingest.poll import Poller, PollReport, SourceReport
+    from .metrics import Metrics
     from .notify import Brief, DigestResult, Outgoing, WatchHit
 
 log = logging.getLogger(__name__)
@@ -127,6 +129,13 @@ class App:
         return Store.open(self.cfg.database_url())
 
     @cached_property
+    def metrics(self) -> Metrics:
+        """This App's Prometheus metrics (briefbot.metrics)."""
+        from .metrics import Metrics
+
+        return Metrics(lambda: self.store)
+
+    @cached_property
     def fetcher(self) -> Fetcher:
         from .ingest.fetch import fetcher_from_config
 
@@ -204,6 +213,7 @@ class App:
             raise BriefbotError(
                 f"no source named {', '.join(map(repr, unknown))}", hint="see `briefbot sources`"
             )
+        started = time.monotonic()
         report = CycleReport(
             self.poller.poll(
                 due_only=due_only,
@@ -213,16 +223,23 @@ class App:
                 on_done=progress.polled,
             )
         )
-        if not analyse:
-            return report
-        # Each step below works on what the store says is left to do, not on what this run
-        # did, so a run killed at any point is finished by the next one.
-        report.analysed = self.analyse_pending(progress)
-        self.group_stories()
-        report.alerts = self.check_alerts()
-        if deliver:
-            self.outbox.recover_orphans()
-            report.sent = self.flush()
+        m = self.metrics
+        for kind, n in report.poll.totals().items():
+            m.articles.labels(kind).inc(n)
+        m.sources_failing.set(sum(1 for s in self.store.sources() if s.consecutive_failures))
+        if analyse:
+            # Each step below works on what the store says is left to do, not on what this run
+            # did, so a run killed at any point is finished by the next one.
+            with m.analysis_seconds.time():
+                report.analysed = self.analyse_pending(progress)
+                self.group_stories()
+            m.analysed.inc(report.analysed)
+            report.alerts = self.check_alerts()
+            m.alerts_queued.inc(len(report.alerts))
+            if deliver:
+                self.outbox.recover_orphans()
+                report.sent = self.flush()
+        m.cycle_seconds.observe(time.monotonic() - started)
         return report
 
     def analyse_pending(self, progress: Progress | None = None) -> int:
@@ -355,7 +372,12 @@ class App:
 
     def flush(self) -> FlushReport:
         """Send what is due in the outbox."""
-        return self.outbox.flush(self.channels)
+        report = self.outbox.flush(self.channels)
+        for channel, result, latency in report.outcomes:
+            self.metrics.deliveries.labels(channel, result).inc()
+            if latency is not None:
+                self.metrics.delivery_latency.labels(channel).observe(latency)
+        return report
 
     def recover(self) -> int:
         """Put messages a killed process left half-sent back in the queue (those of a live
@@ -388,6 +410,8 @@ class App:
             dry_run=dry_run,
             out=out,
         )
+        if not dry_run:
+            self.metrics.digest_runs.labels(name).inc()
         if dry_run or not deliver or result.skipped_empty or not result.queued:
             return result, None
         return result, self.flush()

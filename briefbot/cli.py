@@ -70,6 +70,22 @@ class _Redact(logging.Filter):
 _redact = _Redact()
 
 
+class _JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message (secrets already redacted), and
+    the exception's text when there is one."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        out = {
+            "time": datetime.fromtimestamp(record.created).astimezone().isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            out["exception"] = self.formatException(record.exc_info)
+        return json.dumps(out, ensure_ascii=False)
+
+
 def _console(stderr: bool = False) -> Console:
     from rich.console import Console
 
@@ -148,14 +164,27 @@ class BriefbotGroup(click.Group):
     help="Config file (default ./config.yaml).",
 )
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    envvar="BRIEFBOT_LOG_FORMAT",
+    help="json: one JSON object per log line, for log collectors.",
+)
 @click.version_option(package_name="briefbot")
 @click.pass_context
-def main(ctx: click.Context, config_path: str | None, verbose: int) -> None:
+def main(ctx: click.Context, config_path: str | None, verbose: int, log_format: str) -> None:
     """briefbot: news briefs and alerts with who said what, to Slack and email."""
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    from rich.logging import RichHandler
+    handler: logging.Handler
+    if log_format == "json":
+        handler = logging.StreamHandler()
+        handler.setFormatter(_JsonFormatter())
+    else:
+        from rich.logging import RichHandler
 
-    handler = RichHandler(console=_console(stderr=True), show_path=False, show_time=verbose > 0)
+        handler = RichHandler(console=_console(stderr=True), show_path=False, show_time=verbose > 0)
     handler.addFilter(_redact)
     logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
     for noisy in ("httpx", "httpcore", "trafilatura", "alembic"):
@@ -535,8 +564,14 @@ def deliveries(obj: Ctx, status: str | None, limit: int, fmt: str) -> None:
 
 # -- run ---------------------------------------------------------------------------------
 @main.command()
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Serve Prometheus metrics on 127.0.0.1:PORT/metrics.",
+)
 @click.pass_obj
-def run(obj: Ctx) -> None:
+def run(obj: Ctx, metrics_port: int | None) -> None:
     """Run on schedule: poll sources at their intervals, alert, send digests at their times.
 
     Stops cleanly on SIGTERM or Ctrl-C: the job in progress finishes first.
@@ -551,6 +586,11 @@ def run(obj: Ctx) -> None:
         f"{len(cfg.digests)} digests "
         f"(Ctrl-C to stop)"
     )
+    if metrics_port is not None:
+        from .metrics import serve_metrics
+
+        _, bound = serve_metrics(obj.app.metrics, "127.0.0.1", metrics_port)
+        _console(stderr=True).print(f"metrics on http://127.0.0.1:{bound}/metrics", markup=False)
     Runner(obj.app).run()
 
 

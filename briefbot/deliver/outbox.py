@@ -101,6 +101,8 @@ class FlushReport:
     deferred: list[str] = field(default_factory=list)
     contended: int = 0
     tripped: set[str] = field(default_factory=set)
+    # (channel, "delivered" | "retrying" | "failed", seconds from queued to delivered or None)
+    outcomes: list[tuple[str, str, float | None]] = field(default_factory=list)
 
 
 def _start_ticks(pid: int) -> str | None:
@@ -301,8 +303,10 @@ class Outbox:
         failpoints.hit("deliver:sent")
         if self._after_send is not None:
             self._after_send(row)
-        self.store.outbox_delivered(row.id, posted, clock())
+        done_at = clock()
+        self.store.outbox_delivered(row.id, posted, done_at)
         report.delivered.append(row.key)
+        report.outcomes.append((row.channel, "delivered", (done_at - row.created_at).total_seconds()))
         log.info("outbox: delivered %s (attempt %d)", row.key, row.attempts)
 
     def _failed_attempt(
@@ -327,6 +331,7 @@ class Outbox:
                 next_attempt_at=when,
             )
             report.retrying.append(row.key)
+            report.outcomes.append((row.channel, "retrying", None))
             if isinstance(e, DeliveryError):
                 report.tripped.add(row.channel)
             log.warning(
@@ -342,6 +347,7 @@ class Outbox:
                 row.id, row.attempts, status="failed", error=error, posted=posted, now=now
             )
             report.failed.append(row.key)
+            report.outcomes.append((row.channel, "failed", None))
             why = f"gave up after {row.attempts} attempts" if retryable else "cannot be delivered"
             log.error("outbox: %s %s: %s", row.key, why, error)
 

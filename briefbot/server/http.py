@@ -100,6 +100,13 @@ class _SlackApp:
             return JSONResponse({"ok": False, "database": "unavailable"}, status_code=503)
         return JSONResponse({"ok": True, "database": "ok"})
 
+    async def metrics(self, request: Request) -> Response:
+        """Prometheus metrics of this server's App (the outbox depth is read from the database)."""
+        from ..metrics import CONTENT_TYPE
+
+        body = await asyncio.get_running_loop().run_in_executor(self.quick_pool, self.app.metrics.render)
+        return Response(body, media_type=CONTENT_TYPE)
+
     async def commands(self, request: Request) -> Response:
         try:
             body = await self._read_body(request)
@@ -294,6 +301,7 @@ def create_app(app: App, *, max_body: int = MAX_BODY, sync_deadline: float = SYN
     asgi = Starlette(
         routes=[
             Route("/healthz", state.healthz, methods=["GET"]),
+            Route("/metrics", state.metrics, methods=["GET"]),
             Route("/slack/commands", state.commands, methods=["POST"]),
         ],
         lifespan=lifespan,

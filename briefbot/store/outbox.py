@@ -262,6 +262,14 @@ class OutboxMixin:
                 .values(**values)
             )
 
+    def outbox_counts(self) -> dict[str, int]:
+        """How many messages are in each status (for /metrics)."""
+        from sqlalchemy import func
+
+        q = select(outbox.c.status, func.count()).group_by(outbox.c.status)
+        with self.engine.connect() as conn:
+            return {str(status): int(n) for status, n in conn.execute(q)}
+
     def outbox_list(self, status: Status | None = None, limit: int = 50) -> builtins.list[Delivery]:
         """The newest rows (optionally of one status), for ``briefbot deliveries``."""
         q = (
