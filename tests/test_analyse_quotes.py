@@ -27,7 +27,7 @@ def run(analyser: Analyser, body: str, title: str | None = None) -> Analysis:
 
 
 def speaker_of(result: Analysis, start: str) -> Any:
-    hits = [q for q in result.quotes if q.text.lower().startswith(start.lower())]
+    hits = [q for q in result.quotes if any(t.lower().startswith(start.lower()) for t in [q.text, *q.pieces])]
     assert hits, f"quote {start!r} not found in {[q.text for q in result.quotes]}"
     return hits[0].speaker
 

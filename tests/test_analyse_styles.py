@@ -121,8 +121,10 @@ def test_split_sentence_is_one_quote(analyser: Analyser) -> None:
     )
     texts = [(q.text, q.speaker) for q in r.quotes]
     assert ("The plan is to have the bridge open by May.", "Mara Quist") in texts
-    # two full sentences around an attribution stay two quotes
-    assert ("We are on time", "Mara Quist") in texts and ("The money is there.", "Mara Quist") in texts
+    # two full sentences around their attribution are one statement: one quote, its pieces kept
+    assert ("We are on time. The money is there.", "Mara Quist") in texts
+    joined = next(q for q in r.quotes if q.text.startswith("We are on time"))
+    assert joined.pieces == ["We are on time", "The money is there."]
 
 
 @needs_model

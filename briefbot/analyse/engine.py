@@ -95,7 +95,7 @@ def analyse_doc(doc: Any, prep: Prepared, article: ArticleText) -> Analysis:
         published=article.published,
         key_points=points,
         actors=actors,
-        quotes=[Quote(q.text, q.speaker, q.speaker_kind, q.partial, q.paragraph) for q in quotes],
+        quotes=[Quote(q.text, q.speaker, q.speaker_kind, q.partial, q.paragraph, q.pieces) for q in quotes],
         positions=[Position(p.holder, p.statement, p.holder_kind, p.verb) for p in positions],
         dateline=prep.dateline,
         words=sum(1 for t in doc if t.is_alpha),

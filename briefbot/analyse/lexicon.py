@@ -120,7 +120,7 @@ say tell add state write explain note insist argue warn claim continue reply res
 admit announce declare suggest comment conclude post tweet predict stress emphasise emphasize tell
 testify remark observe reiterate repeat caution concede contend maintain assert allege confirm deny
 complain lament quip joke muse scoff retort counter urge plead ask wonder agree promise pledge vow
-threaten
+threaten report echo recount boast proclaim
 """.split()
 )
 
@@ -129,6 +129,17 @@ STANCE_VERBS = (SAY_VERBS - {"ask", "wonder", "reply", "respond", "continue", "j
     """
 believe think hope fear worry expect estimate forecast reckon accuse signal indicate dispute reject
 propose demand announce report show find conclude suggest
+""".split()
+)
+
+# Heads of descriptions that name who holds a view without naming a person: "47 percent said",
+# "a majority of voters say", "those surveyed said", "analysts say"
+GROUP_HEADS = frozenset(
+    """
+percent majority minority plurality half third quarter most many some few others those respondent
+voter analyst economist politician lawmaker legislator advocate supporter opponent critic member staff
+observer expert researcher scientist officer aide adviser advisor strategist insider democrat republican
+conservative liberal progressive activist protester resident parent student worker employee
 """.split()
 )
 

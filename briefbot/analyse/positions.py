@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .context import Context
-from .lexicon import STANCE_VERBS
-from .speakers import Resolver, opening_subject, source_of_document, subject_of
+from .lexicon import PRONOUNS_OTHER, SAY_VERBS, STANCE_VERBS
+from .speakers import Resolver, Speaker, noun_phrase, opening_subject, source_of_document, subject_of
 
 _DROP_LEAD = {"that", ",", ":", "\u2014", "\u2013"}
 
@@ -53,6 +53,9 @@ def _complement(ctx: Context, verb: Any) -> tuple[int, int] | None:
                 if r.i >= hi and r.dep_ in ("conj", "ccomp", "cc", "punct") and r.dep_ != "punct":
                     hi = max(hi, max(t.i for t in r.subtree) + 1)
         return lo, hi
+    commit = _commitment(ctx, verb) or _object_statement(ctx, verb)
+    if commit is not None:
+        return commit
     # the parse sometimes hangs the clause elsewhere ("said in a statement that …")
     doc = ctx.doc
     end = max(x.i for x in verb.subtree) + 1
@@ -64,6 +67,120 @@ def _complement(ctx: Context, verb: Any) -> tuple[int, int] | None:
             break
     return _modal_clause(ctx, verb)
 
+
+# verbs whose stance is an infinitive or a "for" phrase: "vowed to repeal the levy", "urged the
+# council to act", "called for an inquiry"
+_COMMIT_VERBS = {"promise", "pledge", "vow", "threaten", "urge", "plead", "demand", "propose", "call"}
+
+
+def _commitment(ctx: Context, verb: Any) -> tuple[int, int] | None:
+    lemma = verb.lemma_.lower()
+    if lemma not in _COMMIT_VERBS:
+        return None
+    if lemma == "call":
+        prep = next((c for c in verb.rights if c.dep_ == "prep" and c.lower_ == "for"), None)
+        if prep is None:
+            return None
+        sub = list(prep.subtree)
+        return (sub[1].i, sub[-1].i + 1) if len(sub) >= 3 else None
+    xcomp = next((c for c in verb.rights if c.dep_ == "xcomp" and c.pos_ in ("VERB", "AUX")), None)
+    if xcomp is None:
+        return None
+    sub = list(xcomp.subtree)
+    lo = sub[0].i
+    obj = next((c for c in verb.rights if c.dep_ == "dobj" and c.i < xcomp.i), None)
+    if obj is not None:  # "urged the council to act": who is urged belongs to the statement
+        lo = min(t.i for t in obj.subtree)
+    return (lo, sub[-1].i + 1) if sub[-1].i + 1 - lo >= 3 else None
+
+
+def _trailing_attribution(ctx: Context, verb: Any) -> tuple[int, int] | None:
+    """ "…, she said." / "…, the minister told reporters on Monday.": whatever the parse made of
+    it, a sentence that ends with a comma, a short subject and the reporting verb reports all that
+    comes before the comma."""
+    doc = ctx.doc
+    sent = ctx.sents[ctx.tok_sent[verb.i]]
+    subj = next((c for c in verb.children if c.dep_ == "nsubj" and c.i < verb.i), None)
+    if subj is None:
+        return None
+    sub = list(subj.subtree)
+    lo_subj = sub[0].i
+    if sub[-1].i != verb.i - 1 or verb.i - lo_subj > 8 or lo_subj - 1 <= sent.start:
+        return None
+    if doc[lo_subj - 1].text != ",":
+        return None
+    rest = [t for t in doc[verb.i + 1 : sent.end] if not t.is_punct and not t.is_space]
+    if len(rest) > 5 or any(t.pos_ in ("VERB", "AUX") for t in rest):
+        return None
+    last = next((t for t in reversed(doc[sent.start : sent.end]) if not t.is_space), None)
+    if last is None or last.text not in (".", "!", "?"):
+        return None  # "In the text of the post, Ruiz wrote:" introduces what follows
+    lo = sent.start
+    if lo_subj - 1 - lo < 4 or any(ctx.tok_quote[i] >= 0 for i in range(lo, lo_subj - 1)):
+        return None
+    if not any(t.tag_ in ("VBD", "VBZ", "VBP", "MD") for t in doc[lo : lo_subj - 1]):
+        return None  # "Shortly after the vote, Ruiz announced …": no statement before the comma
+    return lo, lo_subj - 1
+
+
+# verbs whose object is itself the stance: "announced a $2bn plan to …", "denied the claims",
+# "accused the board of hiding the figures"
+_OBJECT_VERBS = {"announce", "deny", "reject", "propose", "accuse", "dispute", "unveil", "endorse"}
+
+
+def _object_statement(ctx: Context, verb: Any) -> tuple[int, int] | None:
+    if verb.lemma_.lower() not in _OBJECT_VERBS:
+        return None
+    obj = next((c for c in verb.rights if c.dep_ == "dobj"), None)
+    if obj is None or obj.pos_ == "PRON":
+        return None
+    sub = list(obj.subtree)
+    lo, hi = sub[0].i, sub[-1].i + 1
+    if verb.lemma_.lower() == "accuse":  # "accused X of Y": who is accused and of what
+        prep = next((c for c in verb.rights if c.dep_ == "prep" and c.lower_ == "of"), None)
+        if prep is not None:
+            hi = max(hi, max(t.i for t in prep.subtree) + 1)
+        elif not any(t.lower_ == "of" for t in sub):
+            return None
+    return (lo, hi) if hi - lo >= 3 else None
+
+
+def _left_complement(ctx: Context, verb: Any) -> tuple[int, int] | None:
+    """The statement before its reporting clause: "The deal is dead, the minister said." /
+    "…, said Ana Ruiz, a nurse." (a clause hung to the left of the verb), or around it: "Still, he
+    said, the talks must go on." (the short reporting clause dropped into the statement)."""
+    trailing = _trailing_attribution(ctx, verb)
+    if trailing is not None:
+        return trailing
+    comps = [c for c in verb.children if c.dep_ in ("ccomp", "parataxis") and c.i < verb.i]
+    if comps:
+        sub = list(comps[0].subtree)
+        lo, hi = sub[0].i, sub[-1].i + 1
+        if hi <= verb.i and hi - lo >= 3 and any(t.pos_ in ("VERB", "AUX") for t in sub):
+            return lo, hi
+        return None
+    head = verb.head
+    if (
+        verb.dep_ not in ("parataxis", "ccomp", "advcl")
+        or head.i == verb.i
+        or head.pos_ not in ("VERB", "AUX")
+    ):
+        return None
+    own = list(verb.subtree)
+    vlo, vhi = own[0].i, own[-1].i + 1
+    if vhi - vlo > 10 or any(c.dep_ in ("ccomp", "xcomp", "dobj") for c in verb.children):
+        return None
+    if ctx.tok_sent[head.i] != ctx.tok_sent[verb.i]:
+        return None
+    whole = list(head.subtree)
+    hlo, hhi = whole[0].i, whole[-1].i + 1
+    before, after = (hlo, vlo), (vhi, hhi)
+    span = after if after[1] - after[0] >= before[1] - before[0] else before
+    return span if span[1] - span[0] >= 3 else None
+
+
+# verbs that report a statement written before them ("…, the minister said")
+_AFTER_VERBS = (SAY_VERBS | {"believe", "think"}) - {"ask", "wonder", "comment", "continue", "post", "reply"}
 
 _MODALS = {
     "would",
@@ -163,7 +280,7 @@ def analyse_positions(ctx: Context, resolver: Resolver) -> list[PositionResult]:
                 continue
             lemma = t.lemma_.lower()
             according = False
-            if lemma not in STANCE_VERBS:
+            if lemma not in STANCE_VERBS and lemma != "call":
                 if not (t.lower_ == "according" and t.i + 1 < len(doc) and doc[t.i + 1].lower_ == "to"):
                     continue
                 according = True
@@ -171,20 +288,38 @@ def analyse_positions(ctx: Context, resolver: Resolver) -> list[PositionResult]:
                 pobj = next((c for c in doc[t.i + 1].children if c.dep_ == "pobj"), None)
                 if pobj is None:
                     continue
-                sp = resolver.resolve_np(source_of_document(pobj))
+                source = source_of_document(pobj)
+                sp = resolver.resolve_np(source)
+                if not sp and source.pos_ in ("PROPN", "NOUN") and source.lower_ not in PRONOUNS_OTHER:
+                    # "according to Politico", "according to media trackers": the source is written
+                    # out; it is named as written (nothing is guessed)
+                    lo_np, hi_np = noun_phrase(ctx, source)
+                    written = re.sub(r"\s+", " ", doc[lo_np:hi_np].text).strip()
+                    if written[:1].isalpha():
+                        sp = Speaker(-1, written, "organization" if source.pos_ == "PROPN" else "unnamed")
                 src_end = max(y.i for y in pobj.subtree) + 1
-                if t.i - sent.start >= 3:  # "X happened, according to Y."
-                    span = (sent.start, t.i)
-                else:  # "According to Y, X happened."
-                    span = (src_end, sent.end)
+                after = (src_end, sent.end)
+                if t.i - sent.start >= 3 and (
+                    t.i - sent.start >= sent.end - src_end or sent.end - src_end < 4
+                ):
+                    span = (sent.start, t.i)  # "X happened, according to Y."
+                else:  # "According to Y, X happened." / "At the heart of it, according to Y, was X."
+                    span = after
                 statement = _clean(doc, *span)
             else:
                 found = _complement(ctx, t)
+                before = False
+                if found is None and t.tag_ in ("VBD", "VBZ", "VBP") and lemma in _AFTER_VERBS:
+                    found = _left_complement(ctx, t)
+                    before = True
                 if found is None:
                     continue
                 span = found
                 subj = subject_of(ctx, t)
-                if subj is None or subj.i > t.i and span[0] <= subj.i:
+                if before:
+                    if subj is not None and span[0] <= subj.i < span[1]:
+                        continue  # the subject belongs to the statement: not a reporting clause
+                elif subj is None or subj.i > t.i and span[0] <= subj.i:
                     subj = opening_subject(ctx, t)  # a broken parse: the actor the sentence opens with
                 if subj is None:
                     continue

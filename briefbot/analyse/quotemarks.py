@@ -70,12 +70,23 @@ def find_quote_spans(
                 if open_at is not None:  # a new opening before a close: the earlier one ran on
                     _add(spans, text, open_at, m.start(), m.start(), closed=False)
                 open_at = (m.start(), m.end())
-            elif role == "close" and open_at is not None:
+            elif (role == "close" or role == "" and _closes_after_space(text, m.start(), lo)) and (
+                open_at is not None
+            ):
                 _add(spans, text, open_at, m.start(), m.end(), closed=True)
                 open_at = None
         if open_at is not None:
             _add(spans, text, open_at, hi, hi, closed=False)
     return spans
+
+
+def _closes_after_space(text: str, pos: int, lo: int) -> bool:
+    """A double mark with space on both sides closes an open quote when a clause or a nested quote
+    ended right before it: "… to harvest its brain,' " said Ana Ruiz"."""
+    j = pos - 1
+    while j > lo and text[j] == " ":
+        j -= 1
+    return j > lo and j < pos - 1 and text[j] in ",.!?'\u2019\u2026"
 
 
 def _add(
@@ -222,7 +233,7 @@ def find_quote_spans_double(text: str, lo: int, hi: int) -> list[QuoteSpan]:
 # -- interview layouts: "Q: …" / "A: …" or "NAME: …" paragraphs ----------------------------------
 
 _TURN = re.compile(r"(Q|A|[A-Z][\w'\u2019.-]+(?: [A-Z][\w'\u2019.-]+){0,2})\s?:\s+(?=\S)")
-_NOT_SPEAKERS = {
+NOT_SPEAKERS = {
     "note",
     "update",
     "updated",
@@ -270,7 +281,7 @@ def interview_turns(text: str, paragraphs: list[tuple[int, int]]) -> dict[int, t
         if not m:
             continue
         label = m.group(1).rstrip(".")
-        if label.lower().replace("\u2019", "'") in _NOT_SPEAKERS or label.isupper() and len(label) > 1:
+        if label.lower().replace("\u2019", "'") in NOT_SPEAKERS or label.isupper() and len(label) > 1:
             continue
         found[pi] = (label, m.end())
     counts: dict[str, int] = {}

@@ -8,12 +8,12 @@ paragraph, or of the previous paragraph, and otherwise stays unattributed.
 from __future__ import annotations
 
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .context import Context
 from .lexicon import FRAMING_VERBS
-from .quotemarks import clean_quote_text
+from .quotemarks import NOT_SPEAKERS, clean_quote_text
 from .speakers import Resolver, Speaker, is_say_verb, opening_subject, source_of_document, subject_of
 
 _TERMINATORS = {".", "!", "?"}
@@ -32,6 +32,7 @@ _CLAUSE_JOINERS = {
     "which",
 }
 _END_PUNCT = tuple(".,!?\u2026\u2014-:;")
+_SENTENCE_END = tuple(".!?\u2026\u2014-:;")
 
 
 @dataclass
@@ -43,6 +44,7 @@ class QuoteResult:
     paragraph: int
     start: int  # character offset in the prepared text
     actor: int = -1
+    pieces: list[str] = field(default_factory=list)  # the quoted pieces, when several were joined
 
 
 class _Q:
@@ -56,7 +58,14 @@ class _Q:
         self.para = para
         self.partial = False
         self.explicit = False  # an attribution was written, even if unresolved
+        self.side = ""  # where the attribution was written: "left", "right" or "" (none / a turn label)
+        self.cue = -1  # token of the reporting verb, when one was found
         self.speaker = Speaker()
+
+
+def _colon(tok: Any) -> bool:
+    """ ":" or a colon the tokenizer glued to a bracket ("(Lab.):")."""
+    return bool(tok.is_punct and tok.text.endswith(":"))
 
 
 def _is_mark(tok: Any) -> bool:
@@ -92,13 +101,34 @@ def analyse_quotes(ctx: Context, resolver: Resolver) -> list[QuoteResult]:
         it.speaker, it.explicit = sp, explicit
         if sp.actor >= 0:
             resolver.last_speaker = sp.actor
+    # a long quote completing a reported clause is the speaker's statement, not a fragment
+    for k, it in enumerate(items):
+        if (
+            it.partial
+            and it.speaker
+            and (
+                (it.side == "left" and _reported_statement(ctx, it, items, k))
+                or (it.side == "right" and _quoted_most(ctx, it))
+            )
+        ):
+            it.partial = False  # (still a fragment of the writer's sentence for positions and key points)
     # pass 2: continuations (split quotes, quote-only paragraphs)
     for k, it in enumerate(items):
         if it.speaker or it.explicit:
             continue
         prev = items[k - 1] if k > 0 else None
         nxt = items[k + 1] if k + 1 < len(items) else None
-        if prev is not None and prev.para == it.para and prev.speaker:
+        if (
+            prev is not None
+            and prev.para == it.para
+            and prev.speaker
+            and (
+                not it.partial
+                or ctx.tok_sent[prev.first] == ctx.tok_sent[it.first]
+                or _opens_sentence(ctx, it)
+            )
+        ):
+            # a fragment in a later sentence has its own subject: "Ruiz accuses the board of “…”"
             it.speaker = prev.speaker
         elif (
             nxt is not None
@@ -124,29 +154,40 @@ def analyse_quotes(ctx: Context, resolver: Resolver) -> list[QuoteResult]:
             and it.para > 0
             and not ctx.prep.paragraphs[it.para - 1].heading
         ):
-            it.speaker = _paragraph_speaker(ctx, resolver, it.para - 1, items)
+            it.speaker = _introduced_by(ctx, resolver, it.para - 1) or _paragraph_speaker(
+                ctx, resolver, it.para - 1, items
+            )
         elif not it.partial and not _starts_paragraph(ctx, it):
             it.speaker = _preceding_subject(ctx, resolver, it)
     out: list[QuoteResult] = []
-    joined = _split_sentence_joins(ctx, items)
+    joined = _joins(ctx, items)
+    followers = {j for j, _ in joined.values()}
     for k, it in enumerate(items):
-        if k in joined.values():
+        if k in followers:
             continue
         q = ctx.quotes[it.qi]
         text = clean_quote_text(ctx.prep.text[q.inner_start : q.inner_end])
+        pieces = [text]
         sp = it.speaker
         nk = k
         while nk in joined:
-            # "“The plan,” she said, “is to have it done by May.”": one sentence, one quote
-            nxt = items[joined[nk]]
+            # one statement printed in pieces: "“The plan,” she said, “is to have it done by May.”",
+            # "“A,” he said. “B.”", or a quote running over paragraphs
+            nj, in_sentence = joined[nk]
+            nxt = items[nj]
             nq = ctx.quotes[nxt.qi]
             rest = clean_quote_text(ctx.prep.text[nq.inner_start : nq.inner_end])
-            # the writer's comma before "and"/"but" belonged to the sentence; before "is" it did not
-            sep = ", " if rest.split(" ", 1)[0].lower() in _CLAUSE_JOINERS else " "
+            pieces.append(rest)
+            if in_sentence:
+                # the writer's comma before "and"/"but" belonged to the sentence; before "is" it did not
+                sep = ", " if rest.split(" ", 1)[0].lower() in _CLAUSE_JOINERS else " "
+            else:
+                # "“We are on time,” she said. “The money is there.”": the comma stood for a full stop
+                sep = " " if text.endswith(_SENTENCE_END) else ". "
             text = f"{text}{sep}{rest}".strip()
             if not sp and nxt.speaker:
                 sp = nxt.speaker
-            nk = joined[nk]
+            nk = nj
         if not text:
             continue
         out.append(
@@ -154,10 +195,12 @@ def analyse_quotes(ctx: Context, resolver: Resolver) -> list[QuoteResult]:
                 text=text,
                 speaker=resolver.name(sp) if sp else None,
                 speaker_kind=sp.kind if sp else None,
-                partial=it.partial,
+                # a few quoted words nobody is said to have said (a title, "Related:") quote no one
+                partial=it.partial or (not sp and len(text.split()) < 4),
                 paragraph=it.para,
                 start=q.inner_start,
                 actor=sp.actor,
+                pieces=[p for p in pieces if p] if len(pieces) > 1 else [],
             )
         )
         if sp.actor >= 0:
@@ -198,6 +241,69 @@ def _turn_speaker(ctx: Context, label: str) -> Speaker:
             if toks == want or (a.kind == "person" and toks[-len(want) :] == want):
                 return Speaker(ai, None, a.kind)
     return Speaker()
+
+
+def _joins(ctx: Context, items: list[_Q]) -> dict[int, tuple[int, bool]]:
+    """Quote k -> (k + 1, within one sentence) for the pieces of one statement: a sentence split
+    around its attribution, the quoted sentences of one speaker around or after their attribution
+    ("“A,” he said. “B.”", "“A.” “B,” she said."), and a quote running over paragraphs."""
+    out: dict[int, tuple[int, bool]] = {k: (j, True) for k, j in _split_sentence_joins(ctx, items).items()}
+    for k in range(len(items) - 1):
+        if k in out:
+            continue
+        a, b = items[k], items[k + 1]
+        if a.partial or b.partial:
+            continue
+        qa = ctx.quotes[a.qi]
+        if qa.label is not None or ctx.quotes[b.qi].label is not None:
+            continue
+        if a.para == b.para:
+            # "“A,” Ruiz said, “B.”": the same reporting verb introduces both pieces
+            same_cue = b.explicit and a.cue >= 0 and b.cue == a.cue
+            if (b.explicit and not same_cue) or not a.speaker or b.speaker != a.speaker:
+                continue
+            if _only_marks_between(ctx, a.after, b.first) or (
+                a.side == "right" and _attribution_only(ctx, a.after, b.first)
+            ):
+                out[k] = (k + 1, False)
+        elif (
+            b.para == a.para + 1
+            and qa.closed
+            and not b.explicit
+            and a.speaker
+            and b.speaker == a.speaker
+            and _starts_paragraph(ctx, b)
+        ):
+            # "“A,” he said.\n\n“B.”": a paragraph of quotes only goes on with the same statement
+            end = a.after
+            while end < len(ctx.doc) and ctx.tok_para[end] == a.para:
+                end += 1
+            if _only_marks_between(ctx, a.after, end) or (
+                a.side == "right" and _attribution_only(ctx, a.after, end)
+            ):
+                out[k] = (k + 1, False)
+        elif (
+            b.para == a.para + 1
+            and not qa.closed
+            and qa.end >= ctx.prep.paragraphs[a.para].end
+            and not ctx.prep.paragraphs[a.para].heading
+            and _starts_paragraph(ctx, b)
+            and (not a.speaker or not b.speaker or a.speaker == b.speaker)
+        ):
+            out[k] = (k + 1, False)
+    return out
+
+
+def _attribution_only(ctx: Context, lo: int, hi: int) -> bool:
+    """Tokens [lo, hi) after a quote are nothing but its attribution, one short sentence:
+    "“A,” said Ana Ruiz, a nurse at the clinic. “B.”" (not a sentence of narration too)."""
+    if any(ctx.tok_quote[i] >= 0 for i in range(lo, min(hi, len(ctx.doc)))):
+        return False
+    toks = [t for t in ctx.doc[lo:hi] if not t.is_space and not _is_mark(t)]
+    if not toks or len(toks) > 30 or not any(is_say_verb(t) for t in toks):
+        return False
+    ends = [i for i, t in enumerate(toks) if t.text in _TERMINATORS]
+    return ends == [len(toks) - 1] or (not ends and toks[-1].text in (":", ","))
 
 
 def _split_sentence_joins(ctx: Context, items: list[_Q]) -> dict[int, int]:
@@ -283,10 +389,12 @@ def _is_partial(ctx: Context, it: _Q, items: list[_Q], k: int) -> bool:
     words = [t for t in doc[lo:hi] if not t.is_space and not _is_mark(t)]
     if words:
         last = words[-1].text
-        if last == ":" or (last.endswith((".", "!", "?")) and words[-1].i == hi - 1):
+        if _colon(words[-1]) or (last.endswith((".", "!", "?")) and words[-1].i == hi - 1):
             pass
-        elif last in (",", "\u2014", "\u2013", "-") and any(is_say_verb(t) for t in words):
-            pass
+        elif last in (",", "\u2014", "\u2013", "-") and (
+            any(is_say_verb(t) for t in words) or _has_according_to(words)
+        ):
+            pass  # "Ruiz said, “…”" / "According to the report, “…”"
         else:
             return True
     q = ctx.quotes[it.qi]
@@ -297,6 +405,63 @@ def _is_partial(ctx: Context, it: _Q, items: list[_Q], k: int) -> bool:
         if nxt is not None and not nxt.is_punct and not any(is_say_verb(t) for t in doc[rlo:rhi]):
             return True
     return False
+
+
+_LONG_QUOTE = 8
+
+
+def _long_closing(ctx: Context, it: _Q, items: list[_Q], k: int) -> bool:
+    """A quote of eight words or more with nothing of the writer's after it in the sentence."""
+    doc = ctx.doc
+    if sum(1 for t in doc[it.first : it.last + 1] if t.is_alpha or t.like_num) < _LONG_QUOTE:
+        return False
+    return _ends_sentence(ctx, it, items, k)
+
+
+def _ends_sentence(ctx: Context, it: _Q, items: list[_Q], k: int) -> bool:
+    """The quote ends its sentence: its own words end with a full stop ("… is broken.”"), or only
+    punctuation follows it to the sentence's end."""
+    q = ctx.quotes[it.qi]
+    if ctx.prep.text[q.inner_start : q.inner_end].rstrip().endswith((".", "!", "?")):
+        return True
+    rlo, rhi = _right_window(ctx, it, items, k)
+    return all(t.is_space or t.is_punct or _is_mark(t) for t in ctx.doc[rlo:rhi])
+
+
+def _quoted_most(ctx: Context, it: _Q) -> bool:
+    """ "The levy was “a tax on the people who can least afford it,” said Ruiz": most of the
+    statement before the attribution is quoted (three words or more, and more of its letters than
+    the writer's lead-in has)."""
+    doc = ctx.doc
+    q = ctx.quotes[it.qi]
+    inner = ctx.prep.text[q.inner_start : q.inner_end]
+    if not inner.rstrip().endswith(",") or len(inner.split()) < 3:
+        return False
+    lo, hi = _left_window(ctx, it)
+    lead = sum(len(t.text) for t in doc[lo:hi] if t.is_alpha or t.like_num)
+    return sum(ch.isalnum() for ch in inner) > lead
+
+
+def _reported_statement(ctx: Context, it: _Q, items: list[_Q], k: int) -> bool:
+    """ "Ruiz said the council “has run out of excuses and will have to find the money now.”": a
+    quote of six words or more that completes a clause reported by a speech verb, and is most of
+    it (no more of the writer's words between verb and quote than quoted words), is the
+    speaker's statement rather than a quoted fragment ("called the plan “reckless”")."""
+    doc = ctx.doc
+    if it.cue < 0:
+        return False
+    quoted = sum(1 for t in doc[it.first : it.last + 1] if t.is_alpha or t.like_num)
+    if quoted < (6 if is_say_verb(doc[it.cue]) else _LONG_QUOTE):
+        return False
+    lead = sum(1 for t in doc[it.cue + 1 : it.first] if t.is_alpha or t.like_num)
+    if lead > quoted or lead > 12:
+        return False
+    # nothing of the writer's own after the quote but the sentence's end
+    return _ends_sentence(ctx, it, items, k)
+
+
+def _has_according_to(words: list[Any]) -> bool:
+    return any(a.lower_ == "according" and b.lower_ == "to" for a, b in zip(words, words[1:], strict=False))
 
 
 def _dominates(a: Any, b: Any) -> bool:
@@ -320,8 +485,13 @@ def _verb_speaker(ctx: Context, resolver: Resolver, verb: Any, lo: int, hi: int)
             if first is not None:
                 return resolver.resolve_np(first)
         return sp
-    # "…," said X — when the parse gave no subject, the phrase right after the verb
-    for i in range(verb.i + 1, hi):
+    # "…," said X — when the parse gave no subject, the phrase right after the verb (only right
+    # after a quote: in "called Trump a “blowhard”" the phrase after the verb is who is called)
+    j = verb.i - 1
+    while j >= 0 and ctx.tok_quote[j] < 0 and (ctx.doc[j].is_punct or ctx.doc[j].is_space):
+        j -= 1
+    after_quote = j >= 0 and ctx.tok_quote[j] >= 0
+    for i in range(verb.i + 1, hi if after_quote else verb.i + 1):
         t = ctx.doc[i]
         if ctx.tok_quote[i] >= 0:
             break
@@ -337,8 +507,8 @@ def _verb_speaker(ctx: Context, resolver: Resolver, verb: Any, lo: int, hi: int)
             if sp:
                 return sp
             break
-        if t.pos_ not in ("DET", "ADJ", "NUM", "PUNCT"):
-            break
+        if t.pos_ not in ("DET", "ADJ", "NUM", "PUNCT") and t.dep_ not in ("amod", "compound"):
+            break  # ("said retired surgeon Ben Okafor": a participle before the name is part of it)
     # a broken parse ("X, who …, called the deal …" with X as root): the sentence's first person
     sent = ctx.sents[ctx.tok_sent[verb.i]]
     for i in range(sent.start, verb.i):
@@ -370,7 +540,7 @@ def _own_attribution(
     rlo, rhi = _right_window(ctx, it, items, k)
     llo, lhi = _left_window(ctx, it)
     left_words = [t for t in doc[llo:lhi] if not t.is_space and not _is_mark(t)]
-    left_intro = bool(left_words) and left_words[-1].text in (":", ",")
+    left_intro = bool(left_words) and (left_words[-1].text == "," or _colon(left_words[-1]))
 
     def right() -> tuple[Speaker, bool] | None:
         verbs = [t for t in doc[rlo : min(rhi, rlo + 14)] if is_say_verb(t) and ctx.tok_quote[t.i] < 0]
@@ -381,6 +551,7 @@ def _own_attribution(
                     return None
                 if v.i - rlo > 8:
                     return None
+            it.cue = v.i
             return _verb_speaker(ctx, resolver, v, rlo, rhi), True
         acc = _according_to(ctx, resolver, rlo, rhi)
         if acc is not None:
@@ -395,27 +566,120 @@ def _own_attribution(
         verbs = [
             t for t in left_words if is_say_verb(t) or (it.partial and t.lemma_.lower() in FRAMING_VERBS)
         ]
-        if not verbs and left_words[-1].text == ":":
+        if not verbs and it.partial and _long_closing(ctx, it, items, k):
+            # "Ruiz welcomed “a plan that finally puts the money where the need is.”": a long quote
+            # ending the sentence is what the subject of the verb before it says
+            verbs = [
+                t
+                for t in left_words
+                if t.pos_ == "VERB" and t.tag_ in ("VBD", "VBZ", "VBP") and subject_of(ctx, t) is not None
+            ][:1]
+        if not verbs and _colon(left_words[-1]):
+            # "Pollsters agree - Ana Ruiz: “…”": the name right before the colon, else the subject
+            # of the verb that introduces the quote
+            label = _label_speaker(ctx, left_words[-1])
+            if label:
+                return label, True
             verbs = [t for t in left_words if t.pos_ in ("VERB", "AUX") and subject_of(ctx, t) is not None]
         if verbs:
             # "Bellandi said the teams had agreed “in principle”": the words are reported by the
             # outermost reporting verb, not by a verb inside what it reports
             outer = [v for v in verbs if not any(o is not v and _dominates(o, v) for o in verbs)]
             v = outer[-1] if it.partial and outer else verbs[-1]
+            it.cue = v.i
             return _verb_speaker(ctx, resolver, v, llo, lhi), True
         acc = _according_to(ctx, resolver, llo, lhi)
         if acc is not None:
             return acc, True
         return None
 
-    order = (left, right) if it.partial else (right, left)
+    order = (left, right) if it.partial and not _said_after(ctx, it, rlo, rhi) else (right, left)
     for fn in order:
         res = fn()
         if res is not None:
             if it.partial and not res[0]:
                 continue
+            it.side = fn.__name__
             return res
     return Speaker(), False
+
+
+def _opens_sentence(ctx: Context, it: _Q) -> bool:
+    lo, hi = _left_window(ctx, it)
+    return not any(not t.is_space and not _is_mark(t) for t in ctx.doc[lo:hi])
+
+
+def _said_after(ctx: Context, it: _Q, rlo: int, rhi: int) -> bool:
+    """ "Nothing the minister said “will calm anyone,” the senator said": a fragment closed by a
+    comma and followed by a reporting verb is attributed there, not to a verb inside its sentence."""
+    q = ctx.quotes[it.qi]
+    if not ctx.prep.text[q.inner_start : q.inner_end].rstrip().endswith(","):
+        return False
+    for t in ctx.doc[rlo : min(rhi, rlo + 5)]:
+        if is_say_verb(t) and ctx.tok_quote[t.i] < 0:
+            return True
+        if t.pos_ in ("CCONJ", "ADV", "ADP", "SCONJ", "VERB", "AUX") or t.text in _TERMINATORS:
+            return False  # "…,” for instance, and Ruiz vowed": a new clause, not an attribution
+    return False
+
+
+def _label_speaker(ctx: Context, colon: Any) -> Speaker | None:
+    """ "Rep. Ana Ruiz (D-Ore.): “…”" / "Ruiz: “…”": a name and nothing else before the colon (back
+    to the paragraph's start or the end of the sentence before; "Ore." is not a sentence end)."""
+    doc = ctx.doc
+    i = colon.i
+    while i > 0 and colon.i - i < 14:
+        t = doc[i - 1]
+        if ctx.tok_para[i - 1] != ctx.tok_para[colon.i] or ctx.tok_quote[i - 1] >= 0 or _is_mark(t):
+            break
+        if t.text in ("-", "\u2013", "\u2014", ";") or (t.text == "," and t.i + 1 < colon.i):
+            break  # "Pollsters agree - Ana Ruiz:": the label starts after the dash
+        if t.text in _TERMINATORS and i >= 2 and not doc[i - 2].text[:1].isupper():
+            break
+        i -= 1
+    before = [t for t in doc[i : colon.i] if not t.is_punct and t.text not in _TERMINATORS]
+    if " ".join(t.lower_ for t in before).replace("\u2019", "'") in NOT_SPEAKERS:
+        return None  # "Key points:", "Related:", "Editor's note:" are page furniture
+    if not before or len(before) > 10 or any(t.pos_ in ("VERB", "AUX", "PRON") for t in before):
+        return None
+    actors = [
+        a for a in ctx.actors_in(i, colon.i) if ctx.actors[a].kind in ("person", "organization", "group")
+    ]
+    if (
+        not actors
+        and 2 <= len(before) <= 3
+        and all(t.pos_ == "PROPN" and t.text[:1].isupper() for t in before)
+    ):
+        if not any(t.ent_type_ in ("GPE", "LOC", "ORG", "DATE") for t in before):
+            return Speaker(-1, " ".join(t.text for t in before), "person")  # a name the tagger missed
+    if len(actors) != 1:
+        return None
+    m = ctx.tok_mention.get(before[0].i) if before[0].i in ctx.tok_mention else None
+    first_word = before[0].text[:1].isupper()
+    if not first_word or (m is not None and ctx.mentions[m].possessive):
+        return None
+    return Speaker(actors[0], None, ctx.actors[actors[0]].kind)
+
+
+def _introduced_by(ctx: Context, resolver: Resolver, para: int) -> Speaker | None:
+    """ "Ruiz hit back at the council:" closing a paragraph introduces the quote that follows:
+    its speaker is that sentence's subject."""
+    p = ctx.prep.paragraphs[para]
+    if not ctx.prep.text[p.start : p.end].rstrip().endswith(":"):
+        return None
+    i = bisect_left([t.idx for t in ctx.doc], p.end) - 1
+    while i > 0 and (ctx.doc[i].is_space or ctx.doc[i].text == ":"):
+        i -= 1
+    if i < 0 or ctx.tok_quote[i] >= 0:
+        return None
+    root = ctx.sents[ctx.tok_sent[i]].root
+    subj = subject_of(ctx, root) if root.pos_ in ("VERB", "AUX") else None
+    if subj is None:
+        return None
+    sp = resolver.resolve_np(subj)
+    if sp and (sp.actor < 0 or ctx.actors[sp.actor].kind != "place"):
+        return sp
+    return None
 
 
 def _paragraph_speaker(ctx: Context, resolver: Resolver, para: int, items: list[_Q]) -> Speaker:

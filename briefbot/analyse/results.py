@@ -28,6 +28,7 @@ class Quote:
     speaker_kind: str | None = None
     partial: bool = False
     paragraph: int | None = None
+    pieces: list[str] = field(default_factory=list)  # the quoted pieces one statement was printed in
 
 
 @dataclass

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .context import Context
-from .lexicon import ORG_NOUNS, PERSON_NOUNS, PRONOUNS_PERSON, SAY_VERBS, STANCE_VERBS
+from .lexicon import GROUP_HEADS, ORG_NOUNS, PERSON_NOUNS, PRONOUNS_PERSON, SAY_VERBS, STANCE_VERBS
 
 _REL = {"who", "which", "that", "whom"}
 _INDEF = {"a", "an", "one", "some", "another", "two", "three", "several", "many", "other", "no"}
@@ -48,6 +48,10 @@ def subject_of(ctx: Context, verb: Any) -> Any | None:
             return subj
         if v.dep_ in ("conj", "xcomp", "advcl") and v.head is not v:
             h = v.head
+            if v.dep_ == "xcomp":
+                obj = next((c for c in h.children if c.dep_ == "dobj" and c.i < v.i), None)
+                if obj is not None:
+                    return obj  # "the record prompted the atlas to state …": the atlas states it
             if (
                 v.dep_ == "conj"
                 and h.dep_ == "ccomp"
@@ -60,6 +64,8 @@ def subject_of(ctx: Context, verb: Any) -> Any | None:
             continue
         if v.dep_ == "relcl":
             return v.head
+        if v.dep_ == "acl" and v.head.pos_ == "PROPN" and v.head.i < v.i:
+            return v.head  # "De Blasio, speaking on the radio, called the plan …" (a broken parse)
         break
     return None
 
@@ -155,8 +161,32 @@ class Resolver:
             x = persons[0] if persons else appos[0]
             return Speaker(x, None, ctx.actors[x].kind)
         if head.pos_ == "PROPN" and head.text[:1].isupper():
-            return Speaker()  # a name we do not know: null rather than a guess
+            # a name the tagger did not know: as written when it is plainly the one who speaks
+            # ("…,” Adam Sharp said), else null rather than a guess
+            return self._written_name(head)
         return self.resolve_description(head, lo, hi)
+
+    def _written_name(self, head: Any) -> Speaker:
+        """ "Twitter's Adam Sharp said": the subject of a reporting verb that is nothing but
+        capitalised proper nouns (one to three, no possessor, title or place glued in)."""
+        ctx = self.ctx
+        verb = head.head
+        if head.dep_ != "nsubj" or verb.lemma_.lower() not in SAY_VERBS or verb.pos_ != "VERB":
+            return Speaker()
+        parts = [c for c in head.lefts if c.dep_ == "compound"] + [head]
+        if any(c.dep_ not in ("compound", "punct") for c in head.lefts if c.dep_ != "poss"):
+            return Speaker()
+        lo = min(t.i for t in parts)
+        toks = list(ctx.doc[lo : head.i + 1])
+        if not 1 <= len(toks) <= 3 or any(t.pos_ != "PROPN" or not t.text[:1].isupper() for t in toks):
+            return Speaker()
+        if any(t.ent_type_ in ("GPE", "LOC", "DATE", "TIME", "CARDINAL", "FAC") for t in toks):
+            return Speaker()
+        if any(t.lower_.rstrip(".") in _TITLE_WORDS for t in toks):
+            return Speaker()
+        if any(ctx.tok_quote[t.i] >= 0 for t in toks):
+            return Speaker()
+        return Speaker(-1, " ".join(t.text for t in toks), "person" if len(toks) >= 2 else None)
 
     def resolve_description(self, head: Any, lo: int, hi: int) -> Speaker:
         """ "the spokesperson", "the 27-year-old", "the company" -> the actor described, else the words."""
@@ -184,7 +214,7 @@ class Resolver:
                 ok = False
                 if age and actor.age is not None and actor.age == int(age.group(1)):
                     ok = True
-                elif not age and head_word in actor.descriptors and head_word not in ("",):
+                elif not age and head_word in actor.descriptors and _modifiers_fit(doc, lo, head.i, actor):
                     ok = True
                 elif (
                     not age
@@ -228,6 +258,9 @@ class Resolver:
             or head.lower_ in ORG_NOUNS
             or lemma.endswith(("ist", "man", "woman", "person"))
             or lemma in ("official", "source", "people", "resident", "expert", "critic")
+            or lemma in _DOCUMENTS  # "a new poll", "the report": what says it, named as written
+            or lemma in GROUP_HEADS  # "47 percent", "those surveyed", "Democratic economists"
+            or _plural_speaker(head)  # "union members and leaders say", "some delegates said"
         ):
             return Speaker()  # "the deal", "the plan" do not speak
         if definite and not age:
@@ -353,10 +386,37 @@ class Resolver:
         return text
 
 
+_TITLE_WORDS = frozenset(
+    "mr mrs ms dr sen rep gov gen col lt sgt prof president senator governor minister mayor judge "
+    "chairman secretary director chief officer spokesman spokeswoman spokesperson".split()
+)
+
 _GENERIC_ORG_HEADS = frozenset(
     "company firm group union agency carmaker bank airline chipmaker automaker retailer insurer lender "
     "association federation council body operator maker drugmaker".split()
 )
+
+
+def _plural_speaker(head: Any) -> bool:
+    """A plural common noun that is the subject of a reporting verb names a group that speaks."""
+    verb = head.head
+    return bool(
+        head.tag_ == "NNS"
+        and head.dep_ == "nsubj"
+        and verb.pos_ == "VERB"
+        and verb.lemma_.lower() in SAY_VERBS
+        and head.lemma_.lower() not in _DOCUMENTS  # "records show" is evidence, not a speaker
+    )
+
+
+def _modifiers_fit(doc: Any, lo: int, head: int, actor: Any) -> bool:
+    """ "the Ohio senator" is the senator the article introduced from Ohio, not any senator: every
+    name or adjective before the head must be in the actor's roles (or name)."""
+    known = " ".join([actor.name, *actor.roles]).lower()
+    for t in doc[lo:head]:
+        if t.pos_ in ("PROPN", "ADJ") and t.lower_ not in known:
+            return False
+    return True
 
 
 def _modifier_only(ctx: Context, m: Any) -> bool:
@@ -391,6 +451,24 @@ _DOCUMENTS = {
     "message",
     "note",
     "analysis",
+    "article",
+    "polling",
+    "review",
+    "audit",
+    "declaration",
+    "complaint",
+    "lawsuit",
+    "estimate",
+    "projection",
+    "tally",
+    "assessment",
+    "investigation",
+    "statistic",
+    "examination",
+    "suit",
+    "disclosure",
+    "proposal",
+    "ruling",
 }
 
 
