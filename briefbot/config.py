@@ -158,6 +158,13 @@ class NetworkConfig(_Model):
     user_agent: str = "briefbot/0.1 (+https://github.com/briefbot/briefbot)"
     per_host: int = Field(2, ge=1, le=32)
     workers: int = Field(16, ge=1, le=256)
+    # Bounds of one poll (briefbot.ingest.poll): items stored from one feed (the rest wait, in
+    # order, for the next poll), article pages fetched per source, the time one source may take,
+    # and how long a page that failed for a passing reason is tried again.
+    max_items_per_poll: int = Field(500, ge=1, le=100_000)
+    max_pages_per_poll: int = Field(100, ge=0, le=10_000)
+    source_deadline: Duration = timedelta(minutes=2)
+    page_retry_window: Duration = timedelta(days=1)
 
 
 class SourceConfig(_Model):

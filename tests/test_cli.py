@@ -296,9 +296,6 @@ def test_fetch_table_says_what_waits_for_the_next_poll(
     http_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
     """A feed over the per-poll cap is stored over several polls, and the table says so."""
-    import briefbot.ingest.poll
-
-    monkeypatch.setattr(briefbot.ingest.poll, "ITEMS_PER_POLL", 2)
     items = "".join(
         f"<item><title>Notice {i}</title><link>https://wire.example/{i}</link><guid>n-{i}</guid>"
         f"<description>Harbour notice number {i} for the week.</description></item>"
@@ -312,7 +309,7 @@ def test_fetch_table_says_what_waits_for_the_next_poll(
     )
     cfg = tmp_path / "c.yaml"
     cfg.write_text(
-        f"database: sqlite:///bb.db\nnetwork: {{allow_hosts: ['127.0.0.1']}}\n"
+        f"database: sqlite:///bb.db\nnetwork: {{allow_hosts: ['127.0.0.1'], max_items_per_poll: 2}}\n"
         f"sources: [{{name: W, url: '{http_server.url('/feed.xml')}', full_text: false}}]\n"
     )
     code, out, _ = run("--config", str(cfg), "fetch", "--no-analyse")

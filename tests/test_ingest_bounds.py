@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from briefbot.config import Config
-from briefbot.ingest import poll as poll_module
 from briefbot.ingest.fetch import fetcher_from_config
 from briefbot.ingest.poll import ITEMS_PER_POLL, PAGES_PER_POLL, Poller, PollReport, SourceReport
 from briefbot.store import Store
@@ -133,7 +132,6 @@ def test_page_fetches_are_capped_and_the_rest_follow(http_server: TestHTTPServer
 def test_a_slow_source_is_cut_off_at_its_deadline(
     http_server: TestHTTPServer, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(poll_module, "SOURCE_DEADLINE", timedelta(seconds=1.5))
 
     def slow(h: Handler) -> None:
         http_server.sleep(0.4)
@@ -144,7 +142,9 @@ def test_a_slow_source_is_cut_off_at_its_deadline(
         http_server.route(f"/route/{i}", handler=slow)
     http_server.route("/slow.xml", body=rss([summary_item(http_server, i) for i in range(n)]))
     http_server.route("/fast.xml", body=rss([full_item(1)]))
-    cfg = make_cfg(("Slow", http_server.url("/slow.xml")), ("Fast", http_server.url("/fast.xml")))
+    cfg = make_cfg(
+        ("Slow", http_server.url("/slow.xml")), ("Fast", http_server.url("/fast.xml")), source_deadline="1.5s"
+    )
     started = time.monotonic()
     reports = poll_all(cfg, store, Clock())
     took = time.monotonic() - started

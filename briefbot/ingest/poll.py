@@ -51,6 +51,7 @@ MAX_BACKOFF = timedelta(hours=6)
 PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
 
 # Bounds on one poll (candidates for config keys; see the module docstring).
+# The defaults of network.max_items_per_poll, max_pages_per_poll, source_deadline, page_retry_window.
 ITEMS_PER_POLL = 500  # new or changed items stored from one feed per poll; the rest wait, in order
 PAGES_PER_POLL = 100  # article page fetches per source per poll, retries of earlier failures included
 SOURCE_DEADLINE = timedelta(minutes=2)  # no page fetch of a source starts later than this into its poll
@@ -270,8 +271,8 @@ class Poller:
         started = time.monotonic()
         retries = self.store.pages_to_retry(
             [st.id for sc, st in todo if sc.full_text and is_remote(sc.url)],
-            self.clock() - PAGE_RETRY_WINDOW,
-            PAGES_PER_POLL,
+            self.clock() - self.cfg.network.page_retry_window,
+            self.cfg.network.max_pages_per_poll,
         )
         runs: dict[str, _Run] = {}
         # Completed futures arrive on a queue: waiting on the set of all running futures costs
@@ -419,7 +420,9 @@ class Poller:
     def _fetch_page(self, url: str, deadline: float) -> Extracted:
         left = deadline - time.monotonic()
         if left <= 0.5:
-            raise _NotAttempted(f"the source's time for this poll ({SOURCE_DEADLINE}) ran out")
+            raise _NotAttempted(
+                f"the source's time for this poll ({self.cfg.network.source_deadline}) ran out"
+            )
         res = self.fetcher.fetch(url, accept=PAGE_ACCEPT, timeout=left)
         return extract_article(res.body.decode("utf-8", "replace"), res.url)
 
@@ -440,7 +443,7 @@ class Poller:
             self._fail(sc, st, r, e, now)
             return _Started(None, [])
         failpoints.hit("poll:feed-parsed")
-        run = _Run(sc, st, r, fetched.started + SOURCE_DEADLINE.total_seconds())
+        run = _Run(sc, st, r, fetched.started + self.cfg.network.source_deadline.total_seconds())
         next_due = now + sc.interval
         if fetched.not_modified:
             r.status = "not_modified"
@@ -454,7 +457,7 @@ class Poller:
             return _Started(run, [])
 
         entry_of = {id(item): entry for entry, item in fetched.prepared}
-        budget = PAGES_PER_POLL
+        budget = self.cfg.network.max_pages_per_poll
 
         def wants_page(item: ArticleIn, stored_hash: str | None, first_seen: datetime | None) -> bool:
             """Whether ``item`` (new, or changed since stored) waits for its article page. Past the
@@ -487,7 +490,7 @@ class Poller:
             st.id,
             [item for _, item in fetched.prepared],
             now,
-            limit=ITEMS_PER_POLL,
+            limit=self.cfg.network.max_items_per_poll,
             defer=wants_page,
             success=success,
             validators=None if fetched.local else validators,
@@ -500,7 +503,7 @@ class Poller:
                 "%s: %d new or changed items wait for the next poll (%d per poll)",
                 sc.name,
                 waiting,
-                ITEMS_PER_POLL,
+                self.cfg.network.max_items_per_poll,
             )
             # due again at once: the scheduler's next tick stores the next share
             success["next_due_at"] = Store.success_values(now=now, status="ok", next_due=now)["next_due_at"]
