@@ -531,6 +531,7 @@ def deliveries(obj: Ctx, status: str | None, limit: int, fmt: str) -> None:
                         "next_attempt": iso(r.next_attempt_at),
                         "created": iso(r.created_at),
                         "delivered": iso(r.delivered_at),
+                        "sending_by": r.claimed_by if r.status == "sending" else None,
                     }
                     for r in rows
                 ],
@@ -551,10 +552,13 @@ def deliveries(obj: Ctx, status: str | None, limit: int, fmt: str) -> None:
                 "retry " + _ago(r.next_attempt_at, now) if r.status == "pending" else _ago(r.updated_at, now)
             )
         )
+        status = f"[{colour.get(r.status, 'white')}]{r.status}[/]"
+        if r.status == "sending" and r.claimed_by:
+            status += f" by {_escape(r.claimed_by)}"  # which process (host:pid:start) holds it
         table.add_row(
             _escape(r.key),
             _escape(f"{r.channel}:{r.destination}"),
-            f"[{colour.get(r.status, 'white')}]{r.status}[/]",
+            status,
             str(r.attempts),
             when,
             _escape(r.last_error or ""),

@@ -260,3 +260,21 @@ def test_a_live_senders_claim_is_left_alone(tmp_path: Path) -> None:
     assert outbox.recover_orphans(now + timedelta(hours=2)) == 2  # past the lease: any owner
     store.close()
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_deliveries_show_which_process_is_sending(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from briefbot.cli import main
+    from briefbot.deliver.outbox import Outbox, process_identity
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("database: sqlite:///bb.db\n")
+    store = Store.open(f"sqlite:///{tmp_path / 'bb.db'}")
+    outbox = Outbox(store)
+    row_id, _ = outbox.enqueue("alert:x:1:slack:#x", "slack", "#x", [{"text": "x"}])
+    assert store.outbox_claim(row_id, 0, outbox.clock(), process_identity())
+    store.close()
+    r = CliRunner().invoke(main, ["--config", str(cfg), "deliveries", "--format", "json"])
+    [row] = __import__("json").loads(r.stdout)
+    assert row["status"] == "sending" and row["sending_by"] == process_identity()

@@ -33,6 +33,7 @@ class Delivery:
     created_at: datetime
     updated_at: datetime
     delivered_at: datetime | None
+    claimed_by: str | None = None  # host:pid:start of the process sending it (status sending)
 
 
 @dataclass
@@ -56,6 +57,7 @@ def _delivery_fields(r: Any) -> dict[str, Any]:
         "created_at": _from_db(r.created_at),
         "updated_at": _from_db(r.updated_at),
         "delivered_at": _from_db(r.delivered_at),
+        "claimed_by": r.claimed_by,
     }
 
 
@@ -285,6 +287,7 @@ class OutboxMixin:
                 outbox.c.created_at,
                 outbox.c.updated_at,
                 outbox.c.delivered_at,
+                outbox.c.claimed_by,
             )
             .order_by(outbox.c.created_at.desc(), outbox.c.id.desc())
             .limit(limit)
