@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import builtins
 import logging
-import os
 import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -47,6 +46,8 @@ from typing import Any, Protocol
 from .. import failpoints
 from ..config import Config
 from ..errors import DeliveryError
+from ..owner import process_identity
+from ..owner import running as _running
 from ..store import Delivery, OutboxRow, Status, Store, utcnow
 from .blocks import Message
 from .email import EmailSender
@@ -64,6 +65,7 @@ __all__ = [
     "Status",
     "backoff",
     "channels_from_config",
+    "process_identity",
 ]
 
 log = logging.getLogger(__name__)
@@ -103,36 +105,6 @@ class FlushReport:
     tripped: set[str] = field(default_factory=set)
     # (channel, "delivered" | "retrying" | "failed", seconds from queued to delivered or None)
     outcomes: list[tuple[str, str, float | None]] = field(default_factory=list)
-
-
-def _start_ticks(pid: int) -> str | None:
-    """The process' start time in clock ticks since boot (Linux), which tells a reused pid apart."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
-            stat = fh.read()
-    except OSError:
-        return None
-    fields = stat.rsplit(")", 1)[-1].split()
-    return fields[19] if len(fields) > 19 else None
-
-
-def process_identity() -> str:
-    """``host:pid:start`` of this process, stored on every row it claims."""
-    pid = os.getpid()
-    return f"{socket.gethostname()}:{pid}:{_start_ticks(pid) or ''}"
-
-
-def _running(pid_start: str) -> bool:
-    """Whether the process `pid:start` (from process_identity, on this host) still runs."""
-    pid_s, _, start = pid_start.partition(":")
-    try:
-        pid = int(pid_s)
-        os.kill(pid, 0)
-    except (ValueError, ProcessLookupError):
-        return False
-    except PermissionError:
-        return True  # it exists, under another user
-    return not start or _start_ticks(pid) in (None, start)
 
 
 def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
