@@ -26,6 +26,7 @@ from . import failpoints
 from .config import Config
 from .errors import BriefbotError
 from .model import ArticleText, Destination, Story, Watch
+from .owner import process_identity
 from .store import Delivery, Pruned, SourceState, Status, Store, StoredArticle, utcnow
 
 if TYPE_CHECKING:
@@ -40,6 +41,10 @@ log = logging.getLogger(__name__)
 
 STORY_POOL_MAX = 5000  # recent grouped articles compared with a new one, at most
 ANALYSE_BATCH = 16  # articles handed to the analyser at once; it pipes them through spaCy in small batches
+GROUP_LEASE = timedelta(
+    minutes=10
+)  # a grouping instance that died elsewhere holds the lock this long (SQLite)
+ANALYSIS_LEASE = timedelta(minutes=10)  # an article claimed for analysis waits this long for a dead claimant
 POOL_MIN = 150  # fewer pending articles than this are analysed here: starting the workers costs ~3 s
 
 
@@ -116,10 +121,17 @@ class App:
     """One briefbot: the config, and every part built from it once."""
 
     def __init__(
-        self, cfg: Config, *, store: Store | None = None, clock: Callable[[], datetime] = utcnow
+        self,
+        cfg: Config,
+        *,
+        store: Store | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        owner: str | None = None,
     ) -> None:
         self.cfg = cfg
         self.clock = clock
+        # who this instance is in the claims it takes (host:pid:start); tests pass their own
+        self.owner = owner or process_identity()
         if store is not None:
             self.__dict__["store"] = store  # a caller's store (tests, the scheduler's) is used as is
 
@@ -145,7 +157,7 @@ class App:
     def poller(self) -> Poller:
         from .ingest.poll import Poller
 
-        return Poller(self.cfg, self.store, fetcher=self.fetcher, clock=self.clock)
+        return Poller(self.cfg, self.store, fetcher=self.fetcher, clock=self.clock, owner=self.owner)
 
     @cached_property
     def analyser(self) -> Analyser | None:
@@ -245,10 +257,9 @@ class App:
     def analyse_pending(self, progress: Progress | None = None) -> int:
         """Analyse every stored article without an analysis (new, edited, or left by a crash).
         An article the analyser chokes on is logged and skipped."""
-        from .analyse import ModelUnavailable
 
         progress = progress or _Quiet()
-        pending = self.store.articles_needing_analysis()
+        pending = self.store.articles_needing_analysis(now=self.clock())
         progress.analysing(len(pending))
         if not pending:
             return 0
@@ -260,16 +271,47 @@ class App:
                 len(pending),
             )
             return 0
-        if self.cfg.analysis.workers > 1 and len(pending) >= POOL_MIN:
-            try:
-                return self._analyse_in_pool(pending, progress)
-            except BrokenProcessPool:
-                log.warning("the analysis worker pool failed; analysing in this process instead")
-                del self.__dict__["pool"]
-                pending = self.store.articles_needing_analysis()
+        # Articles are claimed (articles.analysis_claim_until) before they are analysed, so
+        # another instance leaves them alone; what this run does not store is handed back.
+        claimed: set[int] = set()
+        try:
+            if self.cfg.analysis.workers > 1 and len(pending) >= POOL_MIN:
+                try:
+                    return self._analyse_in_pool(pending, progress, claimed)
+                except BrokenProcessPool:
+                    log.warning("the analysis worker pool failed; analysing in this process instead")
+                    del self.__dict__["pool"]
+                    self.store.release_analysis_claims(sorted(claimed))
+                    claimed.clear()
+                    pending = self.store.articles_needing_analysis(now=self.clock())
+            return self._analyse_here(analyser, pending, progress, claimed)
+        finally:
+            if claimed:
+                self.store.release_analysis_claims(sorted(claimed))
+
+    def _claim(self, batch: list[StoredArticle], claimed: set[int]) -> list[StoredArticle]:
+        """The articles of ``batch`` this instance claimed for analysis (added to ``claimed``)."""
+        now = self.clock()
+        got = self.store.claim_analysis(
+            [a.id for a in batch], now=now, until=now + ANALYSIS_LEASE, owner=self.owner
+        )
+        claimed |= got
+        return [a for a in batch if a.id in got]
+
+    def _analyse_here(
+        self, analyser: Analyser, pending: list[StoredArticle], progress: Progress, claimed: set[int]
+    ) -> int:
+        """Analyse in this process, a claimed batch at a time; ``claimed`` keeps what is claimed
+        and not stored yet."""
+        from .analyse import ModelUnavailable
+
         done = 0
         for i in range(0, len(pending), ANALYSE_BATCH):
-            batch = pending[i : i + ANALYSE_BATCH]
+            whole = pending[i : i + ANALYSE_BATCH]
+            batch = self._claim(whole, claimed)
+            if not batch:
+                progress.analysed(len(whole))
+                continue
             results: list[Analysis | None]
             try:
                 results = list(analyser.analyse_many([_article_text(a) for a in batch]))
@@ -287,9 +329,10 @@ class App:
             for art, res in zip(batch, results, strict=True):
                 if res is not None:
                     self.store.set_analysis(art.id, res, art.content_hash)
+                    claimed.discard(art.id)
                     done += 1
             failpoints.hit("analyse:batch-stored")
-            progress.analysed(len(batch))
+            progress.analysed(len(whole))
         return done
 
     @cached_property
@@ -305,8 +348,12 @@ class App:
             initializer=_warm_worker,
         )
 
-    def _analyse_in_pool(self, pending: list[StoredArticle], progress: Progress) -> int:
-        """Analyse in the worker pool (both cores); results are stored here, as they come, in order."""
+    def _analyse_in_pool(self, pending: list[StoredArticle], progress: Progress, claimed: set[int]) -> int:
+        """Analyse in the worker pool (both cores); results are stored here, as they come, in
+        order. Everything is claimed first, and the claims still open renewed after each batch."""
+        left = len(pending)
+        pending = self._claim(pending, claimed)
+        progress.analysed(left - len(pending))
         batches = [pending[i : i + ANALYSE_BATCH] for i in range(0, len(pending), ANALYSE_BATCH)]
         done = 0
         results = self.pool.map(_analyse_in_worker, [[_article_text(a) for a in b] for b in batches])
@@ -314,16 +361,29 @@ class App:
             for art, res in zip(batch, analyses, strict=True):
                 if res is not None:
                     self.store.set_analysis(art.id, res, art.content_hash)
+                    claimed.discard(art.id)
                     done += 1
             failpoints.hit("analyse:batch-stored")
             progress.analysed(len(batch))
+            self.store.renew_analysis_claims(sorted(claimed), self.clock() + ANALYSIS_LEASE)
         return done
 
     def group_stories(self) -> int:
         """Give every analysed article without a story one: the story whose reports it agrees
         with as a whole, or a new one (``briefbot.analyse.stories.assign`` decides, with word
         weights from the recent articles). Returns how many joined an existing story. Articles
-        already in a story keep it (an edit is the same story)."""
+        already in a story keep it (an edit is the same story).
+
+        Runs under a database-wide lock, so two instances never group the same articles at
+        once (each would start its own story for one event): while another instance holds
+        it, this cycle skips grouping and a later one does what is left."""
+        with self.store.exclusive("group-stories", self.owner, now=self.clock(), lease=GROUP_LEASE) as held:
+            if not held:
+                log.info("another instance is grouping stories; left to it this cycle")
+                return 0
+            return self._group_stories()
+
+    def _group_stories(self) -> int:
         from .analyse.stories import Candidate, Corpus, Settings, assign, features
 
         def cand(a: StoredArticle) -> Candidate:
@@ -412,6 +472,8 @@ class App:
         )
         if not dry_run:
             self.metrics.digest_runs.labels(name).inc()
+        if result.already_sent:
+            log.info("digest %s: this occurrence was already sent by another instance", name)
         if dry_run or not deliver or result.skipped_empty or not result.queued:
             return result, None
         return result, self.flush()

@@ -317,6 +317,8 @@ def _print_cycle(cfg: Config, report: CycleReport) -> None:
         elif r.status in ("waiting", "not_due"):
             why = "backing off" if r.status == "waiting" else "not due"
             result = f"[yellow]{why}[/] until {_ago(r.wait_until, now)}"
+        elif r.status == "claimed":
+            result = f"[cyan]being polled[/] by {_escape(r.claimed_by or 'another instance')}"
         elif r.status == "not_modified":
             result = "not modified"
         else:
@@ -388,6 +390,9 @@ def sources(obj: Ctx, fmt: str) -> None:
                         "last_error": _redact.mask(st.last_error) if st.last_error else None,
                         "consecutive_failures": st.consecutive_failures,
                         "next_due": iso(due),
+                        # the instance (host:pid:start) polling it right now, if any
+                        "claimed_by": st.holder(now),
+                        "lease_until": iso(st.lease_until) if st.holder(now) else None,
                     }
                     for sc, st, due in rows
                 ],
@@ -402,6 +407,9 @@ def sources(obj: Ctx, fmt: str) -> None:
         status = st.last_status or "-"
         if st.last_status == "error":
             status = "[red]error[/]"
+        holder = st.holder(now)
+        if holder:  # another (or this) instance is polling it right now
+            status += f"\n[cyan]polling[/] by {_escape(holder)}"
         next_due = "now" if due is None or due <= now else _ago(due, now)
         if not sc.enabled:
             next_due = "disabled"
@@ -653,6 +661,9 @@ def digest(obj: Ctx, name: str, dry_run: bool, to: str | None) -> None:
     result, report = obj.app.digest(name, to=dests, dry_run=dry_run)
     err = _console(stderr=True)
     if dry_run or to == "stdout":
+        return
+    if result.already_sent:
+        err.print(f"digest {name}: already sent by another instance; nothing queued")
         return
     if result.skipped_empty:
         err.print(

@@ -35,6 +35,7 @@ from typing import Any
 from .. import failpoints
 from ..config import Config, SourceConfig
 from ..errors import BriefbotError, FeedError, FetchError
+from ..owner import is_dead, process_identity
 from ..store import ArticleIn, SourceState, Store, utcnow
 from .extract import Extracted, extract_article, html_to_text
 from .feeds import Entry, parse_feed
@@ -63,7 +64,7 @@ MAX_KEY_CHARS = 2048  # the articles.key column
 @dataclass
 class SourceReport:
     name: str
-    status: str  # ok | not_modified | failed | waiting | not_due | disabled
+    status: str  # ok | not_modified | failed | waiting | not_due | disabled | claimed
     new: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -73,6 +74,7 @@ class SourceReport:
     seconds: float = 0.0
     waiting: int = 0  # items left for the next poll by ITEMS_PER_POLL
     skipped: int = 0  # broken items (or local files) left out, each with a warning
+    claimed_by: str | None = None  # status claimed: the instance (host:pid:start) polling it now
 
 
 @dataclass
@@ -210,11 +212,14 @@ class Poller:
         *,
         fetcher: Fetcher,
         clock: Callable[[], datetime] = utcnow,
+        owner: str | None = None,
     ) -> None:
         self.cfg = cfg
         self.store = store
         self.fetcher = fetcher  # built once by the App (briefbot.app), shared with `analyze URL`
         self.clock = clock
+        # who this poller is in the sources' claims (host:pid:start); tests pass their own
+        self.owner = owner or process_identity()
 
     def close(self) -> None:
         self.fetcher.close()
@@ -226,10 +231,17 @@ class Poller:
         self.close()
 
     # -- planning ------------------------------------------------------------------
+    @property
+    def lease(self) -> timedelta:
+        """How long a claim on a source lasts: longer than any one poll of it can take."""
+        net = self.cfg.network
+        return net.source_deadline + net.timeout + timedelta(minutes=1)
+
     def plan(
         self, *, due_only: bool = False, force: bool = False, names: Sequence[str] | None = None
     ) -> tuple[list[tuple[SourceConfig, SourceState]], list[SourceReport]]:
-        """Which sources to poll now, and reports for those that must wait."""
+        """Which sources to poll now, each claimed by this poller, and reports for those that
+        must wait (or that another instance is polling: status ``claimed``)."""
         self.store.sync_sources((s.name, s.url) for s in self.cfg.sources)
         states = {s.name: s for s in self.store.sources()}
         now = self.clock()
@@ -247,9 +259,49 @@ class Poller:
                 )
             elif due_only and st.next_due_at and st.next_due_at > now:
                 skipped.append(SourceReport(sc.name, "not_due", wait_until=st.next_due_at))
-            else:
+            elif self._claim(st, now, due_only=due_only, force=force):
                 todo.append((sc, st))
+            else:
+                skipped.append(self._not_claimed(sc, now))
         return todo, skipped
+
+    def _claim(self, st: SourceState, now: datetime, *, due_only: bool, force: bool) -> bool:
+        """Claim one source (one conditional UPDATE), taking over the claim of a process on
+        this host that is gone; an expired lease is taken over by the UPDATE itself."""
+        until = now + self.lease
+        if self.store.claim_source(
+            st.id, self.owner, now=now, lease_until=until, due_only=due_only, force=force
+        ):
+            return True
+        holder = st.holder(now)
+        if holder and holder != self.owner and is_dead(holder):
+            log.warning("source %s: taking over the poll of %s, which is gone", st.name, holder)
+            return self.store.claim_source(
+                st.id,
+                self.owner,
+                now=now,
+                lease_until=until,
+                due_only=due_only,
+                force=force,
+                take_from=holder,
+            )
+        return False
+
+    def _not_claimed(self, sc: SourceConfig, now: datetime) -> SourceReport:
+        """Why a source could not be claimed: another instance polls it now, or just did."""
+        st = self.store.source(sc.name)
+        holder = st.holder(now)
+        if holder:
+            return SourceReport(
+                sc.name,
+                "claimed",
+                claimed_by=holder,
+                wait_until=st.lease_until,
+                error=f"being polled by {holder}",
+            )
+        if st.wait_until and st.wait_until > now:
+            return SourceReport(sc.name, "waiting", error=st.last_error, wait_until=st.wait_until)
+        return SourceReport(sc.name, "not_due", wait_until=st.next_due_at)
 
     # -- the poll ----------------------------------------------------------------------
     def poll(
@@ -267,6 +319,20 @@ class Poller:
             on_start(len(todo))
         if not todo:
             return report
+        try:
+            return self._poll(todo, report, on_done)
+        finally:
+            # a poll cut short (an error the sources' own handling did not catch) hands back
+            # the claims of the sources it did not record, so another instance need not wait
+            ended = {r.name for r in report.sources}
+            self.store.release_sources([st.id for sc, st in todo if sc.name not in ended], self.owner)
+
+    def _poll(
+        self,
+        todo: list[tuple[SourceConfig, SourceState]],
+        report: PollReport,
+        on_done: Callable[[SourceReport], None] | None,
+    ) -> PollReport:
         reports = {sc.name: SourceReport(sc.name, "ok") for sc, _ in todo}
         started = time.monotonic()
         retries = self.store.pages_to_retry(

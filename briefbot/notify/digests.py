@@ -28,6 +28,7 @@ class DigestResult:
     stories: int
     queued: list[str] = field(default_factory=list)
     skipped_empty: bool = False
+    already_sent: bool = False  # another instance ran this occurrence first; nothing queued here
 
 
 def digest_config(cfg: Config, name: str) -> DigestConfig:
@@ -59,6 +60,9 @@ def run_digest(
     nothing new; the run is recorded only after its messages are queued.
     """
     name = d.name
+    if not dry_run and scheduled_for is not None and store.digest_run_exists(name, scheduled_for):
+        # claimed before rendering: another instance ran this occurrence already
+        return DigestResult(name, now, now, 0, already_sent=True)
     last = store.last_digest_run(name)
     since = last.window_end if last else now - FIRST_DIGEST_WINDOW
     found = stories_between(store, since, now)
@@ -79,11 +83,14 @@ def run_digest(
         outgoing.preview("digest", ctx, dests, out or sys.stdout)
         return DigestResult(name, since, now, count)
     if count == 0 and not d.send_empty:
-        store.record_digest_run(DigestRun(name, scheduled_for, since, now, 0))
+        if not store.record_digest_run(DigestRun(name, scheduled_for, since, now, 0)):
+            return DigestResult(name, since, now, 0, already_sent=True)
         return DigestResult(name, since, now, 0, skipped_empty=True)
     stamp = (scheduled_for or now).strftime("%Y-%m-%dT%H:%MZ")
     messages = outgoing.messages("digest", ctx, dests, f"digest:{name}:{stamp}", out=out)
     if to is None or any(t.kind != "stdout" for t in dests):
-        # the run and its messages in one transaction (see Store.record_digest_run)
-        store.record_digest_run(DigestRun(name, scheduled_for, since, now, count), messages, now)
+        # the run and its messages in one transaction (see Store.record_digest_run); an
+        # instance that recorded this occurrence first wins, and this one queues nothing
+        if not store.record_digest_run(DigestRun(name, scheduled_for, since, now, count), messages, now):
+            return DigestResult(name, since, now, count, already_sent=True)
     return DigestResult(name, since, now, count, [m.key for m in messages])

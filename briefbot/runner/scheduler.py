@@ -73,6 +73,13 @@ class Runner:
         with self._lock:
             try:
                 result, sent = self.app.digest(name, scheduled_for=scheduled_for)
+                if result.already_sent:
+                    log.info(
+                        "digest %s (%s): already sent by another instance",
+                        name,
+                        scheduled_for.isoformat(timespec="minutes"),
+                    )
+                    return
                 log.info(
                     "digest %s (%s): %d stories, %d queued, %d delivered",
                     name,

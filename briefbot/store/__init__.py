@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 from ..errors import StoreError
 from .articles import ArticleIn, ArticlesMixin, Change, StoredArticle
 from .engine import current_revision, make_engine, migrate, safe_url, url_password, utcnow
+from .locks import LocksMixin
 from .outbox import Delivery, OutboxMessage, OutboxMixin, OutboxRow, Status
 from .retention import Pruned, RetentionMixin
 from .schema import articles, metadata
@@ -42,7 +43,7 @@ __all__ = [
 ]
 
 
-class Store(SourcesMixin, ArticlesMixin, StateMixin, OutboxMixin, RetentionMixin):
+class Store(SourcesMixin, ArticlesMixin, StateMixin, OutboxMixin, RetentionMixin, LocksMixin):
     """The application's database: sources, articles and stories, watches, alerts, digests, outbox."""
 
     def __init__(self, engine: Engine) -> None:

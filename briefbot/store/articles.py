@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..analyse.results import Analysis
 from ..errors import StoreError
 from ..model import StoryArticle
+from ..owner import is_dead
 from .engine import from_db as _from_db
 from .engine import to_db as _to_db
 from .engine import utcnow
@@ -206,6 +207,7 @@ class ArticlesMixin:
         unanalysed: bool = False,
         story_ids: Sequence[int] | None = None,
         ungrouped: bool = False,
+        unclaimed_at: datetime | None = None,
     ) -> list[StoredArticle]:
         """Articles that arrived in [since, until), newest first, with the names of sources carrying them.
 
@@ -221,6 +223,13 @@ class ArticlesMixin:
             q = q.where(articles.c.id.in_(list(ids)))
         if unanalysed:
             q = q.where(articles.c.analysis.is_(None))
+        if unclaimed_at is not None:  # not being analysed by an instance at that time
+            cut = _to_db(unclaimed_at)
+            free = or_(articles.c.analysis_claim_until.is_(None), articles.c.analysis_claim_until < cut)
+            dead = [h for h in self._analysis_holders(cut) if is_dead(h)]
+            if dead:  # or claimed by a process on this host that is gone
+                free = or_(free, articles.c.analysis_claimed_by.in_(dead))
+            q = q.where(free)
         if story_ids is not None:
             q = q.where(articles.c.story_id.in_(list(story_ids)))
         if ungrouped:
@@ -261,8 +270,75 @@ class ArticlesMixin:
             for r in rows
         ]
 
-    def articles_needing_analysis(self, limit: int | None = None) -> list[StoredArticle]:
-        return self.articles(unanalysed=True, limit=limit)
+    def articles_needing_analysis(
+        self, limit: int | None = None, *, now: datetime | None = None
+    ) -> list[StoredArticle]:
+        """Articles without an analysis; with ``now``, only those no instance is analysing then."""
+        return self.articles(unanalysed=True, limit=limit, unclaimed_at=now)
+
+    # -- analysis claims: one instance analyses an article ---------------------------------
+    def _analysis_holders(self, now_db: datetime | None) -> list[str]:
+        """Who holds a live analysis claim."""
+        q = (
+            select(articles.c.analysis_claimed_by)
+            .where(articles.c.analysis_claim_until >= now_db, articles.c.analysis_claimed_by.is_not(None))
+            .distinct()
+        )
+        with self.engine.connect() as conn:
+            return [str(h) for (h,) in conn.execute(q)]
+
+    def claim_analysis(
+        self, ids: Sequence[int], *, now: datetime, until: datetime, owner: str | None = None
+    ) -> set[int]:
+        """Claim these articles for analysis until ``until``; returns those claimed (the ones
+        still without an analysis and not claimed by another instance, or whose claim ran out).
+        One conditional UPDATE per 500: two instances claiming at once never both get one."""
+        got: set[int] = set()
+        now_db, until_db = _to_db(now), _to_db(until)
+        with self.engine.begin() as conn:
+            # claims of processes on this host that are gone are taken over at once
+            live = articles.c.analysis_claim_until >= now_db
+            holders = select(articles.c.analysis_claimed_by).where(live).distinct()
+            dead = [h for (h,) in conn.execute(holders) if h and h != owner and is_dead(h)]
+            free = or_(articles.c.analysis_claim_until.is_(None), articles.c.analysis_claim_until < now_db)
+            if dead:
+                free = or_(free, articles.c.analysis_claimed_by.in_(dead))
+            for i in range(0, len(ids), 500):
+                q = (
+                    update(articles)
+                    .where(
+                        articles.c.id.in_(list(ids[i : i + 500])),
+                        articles.c.analysis.is_(None),
+                        free,
+                    )
+                    .values(analysis_claim_until=until_db, analysis_claimed_by=owner)
+                    .returning(articles.c.id)
+                )
+                got.update(int(r[0]) for r in conn.execute(q))
+        return got
+
+    def renew_analysis_claims(self, ids: Sequence[int], until: datetime) -> None:
+        """Push the claims on articles still being analysed (by their claimant) to ``until``."""
+        with self.engine.begin() as conn:
+            for i in range(0, len(ids), 500):
+                conn.execute(
+                    update(articles)
+                    .where(
+                        articles.c.id.in_(list(ids[i : i + 500])),
+                        articles.c.analysis_claim_until.is_not(None),
+                    )
+                    .values(analysis_claim_until=_to_db(until))
+                )
+
+    def release_analysis_claims(self, ids: Sequence[int]) -> None:
+        """Drop the claims on articles their claimant did not analyse (a failure, an edit)."""
+        with self.engine.begin() as conn:
+            for i in range(0, len(ids), 500):
+                conn.execute(
+                    update(articles)
+                    .where(articles.c.id.in_(list(ids[i : i + 500])))
+                    .values(analysis_claim_until=None, analysis_claimed_by=None)
+                )
 
     def count_articles(self) -> int:
         with self.engine.connect() as conn:
@@ -275,7 +351,12 @@ class ArticlesMixin:
             conn.execute(
                 update(articles)
                 .where(articles.c.id == article_id, articles.c.content_hash == content_hash)
-                .values(analysis=body, analysis_hash=content_hash)
+                .values(
+                    analysis=body,
+                    analysis_hash=content_hash,
+                    analysis_claim_until=None,
+                    analysis_claimed_by=None,
+                )
             )
 
     # -- stories: which articles report the same event -------------------------------------

@@ -48,6 +48,10 @@ sources = Table(
     Column("wait_until", DateTime),
     Column("next_due_at", DateTime),
     Column("created_at", DateTime, nullable=False),
+    # "host:pid:start" of the instance polling it now, until lease_until: another instance
+    # leaves it alone until then (a crashed poller's claim simply expires).
+    Column("claimed_by", Text),
+    Column("lease_until", DateTime),
 )
 
 articles = Table(
@@ -76,6 +80,9 @@ articles = Table(
     # False until the watches were matched against this report's story and its alerts queued
     # (in the same transaction): a crash in between leaves it False, and the next run does it.
     Column("alert_checked", Boolean, nullable=False, server_default=false()),
+    # Set while an instance analyses it; another instance skips it until then.
+    Column("analysis_claim_until", DateTime),
+    Column("analysis_claimed_by", Text),  # host:pid:start of that instance
     Index("ix_articles_first_seen_at", "first_seen_at"),
     Index("ix_articles_story_id", "story_id"),
     Index("ix_articles_alert_checked", "alert_checked"),
@@ -140,6 +147,19 @@ digest_runs = Table(
     Column("stories", Integer, nullable=False, server_default="0"),
     Column("created_at", DateTime, nullable=False),
     Index("ix_digest_runs_digest", "digest", "window_end"),
+    # One run per scheduled occurrence, whichever instance gets there first (manual runs,
+    # with no scheduled_for, are not limited: NULLs are distinct).
+    Index("uq_digest_runs_occurrence", "digest", "scheduled_for", unique=True),
+)
+
+# Named database-wide locks held for a lease (story grouping on SQLite; PostgreSQL uses an
+# advisory lock instead).
+locks = Table(
+    "locks",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("owner", Text),
+    Column("until", DateTime),
 )
 
 # Watches added at run time (CLI, Slack); those in config.yaml are not stored here.

@@ -51,25 +51,42 @@ class StateMixin:
             stories=r["stories"],
         )
 
+    def digest_run_exists(self, digest: str, scheduled_for: datetime) -> bool:
+        """Whether this occurrence of ``digest`` is recorded (by any instance)."""
+        q = select(digest_runs.c.id).where(
+            digest_runs.c.digest == digest, digest_runs.c.scheduled_for == _to_db(scheduled_for)
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(q.limit(1)).first() is not None
+
     def record_digest_run(
         self, run: DigestRun, messages: Sequence[OutboxMessage] = (), now: datetime | None = None
-    ) -> None:
+    ) -> bool:
         """Record a run, and queue its messages in the same transaction: a run is never recorded
         without its messages (the window would move on and they would never be sent), and
         messages are never queued for a run that is not recorded (a re-run would queue its
-        window again under a new key and send it twice)."""
-        with self.engine.begin() as conn:
-            enqueue_in(conn, list(messages), now or utcnow())
-            conn.execute(
-                insert(digest_runs).values(
-                    digest=run.digest,
-                    scheduled_for=_to_db(run.scheduled_for),
-                    window_start=_to_db(run.window_start),
-                    window_end=_to_db(run.window_end),
-                    stories=run.stories,
-                    created_at=_to_db(now or utcnow()),
+        window again under a new key and send it twice).
+
+        The run row comes first and is unique per (digest, scheduled_for): when another
+        instance recorded this occurrence first, nothing is written and False is returned."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(digest_runs).values(
+                        digest=run.digest,
+                        scheduled_for=_to_db(run.scheduled_for),
+                        window_start=_to_db(run.window_start),
+                        window_end=_to_db(run.window_end),
+                        stories=run.stories,
+                        created_at=_to_db(now or utcnow()),
+                    )
                 )
-            )
+                enqueue_in(conn, list(messages), now or utcnow())
+        except IntegrityError:
+            if run.scheduled_for is None:  # only an occurrence is unique: this is something else
+                raise
+            return False
+        return True
 
     # -- watches added at run time ---------------------------------------------------------
     def add_watch(self, watch: Watch) -> None:
