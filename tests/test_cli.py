@@ -318,3 +318,31 @@ def test_fetch_table_says_what_waits_for_the_next_poll(
     assert code == 0 and "2 new" in out and "1 more next poll" in out
     code, out, _ = run("--config", str(cfg), "fetch", "--no-analyse")
     assert code == 0 and "1 new" in out and "more next poll" not in out
+
+
+def test_sources_and_fetch_show_who_is_polling_a_source(demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another instance polling a source now: `sources` names it, `fetch` leaves the source to it."""
+    from datetime import timedelta
+
+    from briefbot.config import load_config
+    from briefbot.store import Store, utcnow
+
+    monkeypatch.chdir(demo.parent)
+    cfg = load_config(demo)
+    store = Store.open(cfg.database_url())
+    store.sync_sources((s.name, s.url) for s in cfg.sources)
+    name = cfg.sources[0].name
+    now = utcnow()
+    assert store.claim_source(
+        store.source(name).id, "elsewhere:42:7", now=now, lease_until=now + timedelta(minutes=5)
+    )
+    store.close()
+    code, out, _ = run("--config", str(demo), "sources", "--format", "json")
+    rows = {r["name"]: r for r in json.loads(out)}
+    assert rows[name]["claimed_by"] == "elsewhere:42:7" and rows[name]["lease_until"]
+    assert all(r["claimed_by"] is None for n, r in rows.items() if n != name)
+    code, out, _ = run("--config", str(demo), "sources")
+    assert "elsewhere:42:7" in out
+    code, out, _ = run("--config", str(demo), "fetch", "--no-deliver")
+    assert code == 0 and "being polled" in out and "elsewhere:42:" in out  # the table may wrap it
+    assert "9 new" in out  # the other three sources were polled

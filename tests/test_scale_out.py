@@ -260,3 +260,42 @@ def test_an_article_is_claimed_for_analysis_by_one_instance(db_url: str) -> None
         assert store.claim_analysis(ids[2:], now=now, until=now + lease, owner="c:3:3") == set(ids[2:])
     finally:
         store.close()
+
+
+def test_analysis_leaves_what_another_instance_claimed(db_url: str) -> None:
+    import pytest
+
+    from briefbot.analyse import model_available
+    from briefbot.app import App
+    from briefbot.store import ArticleIn
+
+    if not model_available():
+        pytest.skip("the spaCy model is not installed")
+    now = datetime(2026, 11, 29, 7, 0, tzinfo=UTC)
+    cfg = Config.model_validate({"sources": [{"name": "W", "url": "https://wire.example/feed"}]})
+    store = Store.open(db_url)
+    app = App(cfg, store=store, clock=lambda: now, owner="me:1:1")
+    try:
+        store.sync_sources([("W", "https://wire.example/feed")])
+        sid = store.source("W").id
+        ids = [
+            store.upsert_article(
+                sid, ArticleIn(f"k{n}", None, None, "Harbour", None, LONG, True, f"e{n}", f"c{n}"), now
+            )[1]
+            for n in range(3)
+        ]
+        assert store.claim_analysis(ids[:1], now=now, until=now + timedelta(minutes=10), owner="them:2:2")
+        assert app.analyse_pending() == 2  # not the one the other instance is analysing
+        assert [a.id for a in store.articles_needing_analysis()] == ids[:1]
+        assert store.articles_needing_analysis(now=now) == []
+        later = now + timedelta(minutes=11)  # that instance died: its claim ran out
+        app.clock = lambda: later
+        assert app.analyse_pending() == 1
+        assert store.articles_needing_analysis() == []
+        with store.engine.connect() as conn:
+            from sqlalchemy import text
+
+            left = conn.execute(text("SELECT count(*) FROM articles WHERE analysis_claim_until IS NOT NULL"))
+            assert left.scalar_one() == 0  # stored analyses carry no claim
+    finally:
+        app.close()
