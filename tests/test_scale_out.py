@@ -299,3 +299,28 @@ def test_analysis_leaves_what_another_instance_claimed(db_url: str) -> None:
             assert left.scalar_one() == 0  # stored analyses carry no claim
     finally:
         app.close()
+
+
+def test_migration_keeps_the_last_run_of_an_occurrence_recorded_twice(db_url: str) -> None:
+    """Older versions could record one occurrence twice; 0007 keeps the run that ended last."""
+    from sqlalchemy import text
+
+    from briefbot.store import make_engine, migrate
+
+    engine = make_engine(db_url)
+    try:
+        migrate(engine, "0006")
+        with engine.begin() as conn:
+            for n, end in enumerate(("2026-11-30 07:30:05", "2026-11-30 07:30:09", "2026-11-30 07:30:07")):
+                conn.execute(
+                    text(
+                        "INSERT INTO digest_runs (digest, scheduled_for, window_start, window_end, stories, created_at)"
+                        " VALUES ('morning', '2026-11-30 07:30:00', '2026-11-29 07:30:00', :end, :n, :end)"
+                    ),
+                    {"end": end, "n": n},
+                )
+        migrate(engine)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT stories FROM digest_runs")).scalars().all() == [1]
+    finally:
+        engine.dispose()
