@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Undefined
 from markupsafe import Markup, escape
 
+from ..match.explain import merge_spans
 from .contexts import Actor, ArticleRef, Position, Quote
 
 __all__ = [
@@ -246,16 +247,6 @@ def when(value: str | datetime | None, fmt: str = "%Y-%m-%d %H:%M %Z", tz: str |
 # -- highlighting matched terms ---------------------------------------------------------------
 
 
-def _merge(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    merged: list[tuple[int, int]] = []
-    for s, e in sorted(spans):
-        if merged and s <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
-        else:
-            merged.append((s, e))
-    return merged
-
-
 def why_spans(why: Mapping[str, Any], text: Any, part: str = "title") -> list[tuple[int, int]]:
     """Spans of ``text`` to highlight in an alert: those ``alert_context`` stored for ``part``.
 
@@ -267,13 +258,13 @@ def why_spans(why: Mapping[str, Any], text: Any, part: str = "title") -> list[tu
     spans = [(int(h["start"]), int(h["end"])) for h in why.get("highlights") or [] if h.get("field") == part]
     if not all(0 <= a < b <= len(s) for a, b in spans):
         return []
-    return _merge(spans)
+    return merge_spans(spans)
 
 
 def _segments(text: str, spans: Sequence[Sequence[int]]) -> list[tuple[str, bool]]:
     out: list[tuple[str, bool]] = []
     pos = 0
-    for a, b in _merge((int(x[0]), int(x[1])) for x in spans):
+    for a, b in merge_spans([(int(x[0]), int(x[1])) for x in spans]):
         a, b = max(a, pos), min(b, len(text))
         if a >= b:
             continue
